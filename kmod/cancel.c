@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cancellation: marking a node done and carrying that down its subtree.
+ *
+ * A node becomes done exactly once, in kctx_mark_done(): the first cancel
+ * to take its lock decides err and cause for good. Propagation then walks
+ * the subtree without recursion and without a stack of its own. It pops one
+ * child at a time off a node's list, marks it, and descends into it only if
+ * that mark took effect; a child someone else marked first has its own
+ * canceller walking it. When a node has no children left, the walk climbs
+ * back through ->parent. So the walk uses O(1) memory at any depth, and
+ * holds each lock only to unlink one child.
+ */
+#include <linux/export.h>
+#include <linux/sched.h>
+
+#include "ctx.h"
+#include "kctx_trace.h"
+
+/**
+ * kctx_mark_done() - make a node done, if nothing did so first
+ * @ctx: the node
+ * @err: -ECANCELED or -ETIMEDOUT
+ * @cause: the cause to report
+ * @canceller: global tgid of the canceller, or 0
+ *
+ * Runs the node's hooks under its lock, then wakes kctx_wait() sleepers.
+ * Descendants are the caller's business (kctx_propagate()).
+ *
+ * Context: Any context; takes @ctx's lock with interrupts off.
+ * Return: true if this call made @ctx done.
+ */
+bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller)
+{
+	struct kctx_hook *hook;
+	struct hlist_node *tmp;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	if (ctx->err) {
+		spin_unlock_irqrestore(&ctx->lock, flags);
+		return false;
+	}
+	ctx->cause = cause;
+	ctx->canceller = canceller;
+	smp_store_release(&ctx->err, err);
+	hlist_for_each_entry_safe(hook, tmp, &ctx->hooks, node) {
+		hlist_del_init(&hook->node);
+		hook->fn(hook);
+	}
+	spin_unlock_irqrestore(&ctx->lock, flags);
+
+	complete_all(&ctx->done);
+	trace_kctx_cancel(ctx, err, cause);
+	return true;
+}
+
+/**
+ * kctx_unlink() - take a node off its parent's list, if it is still there
+ * @ctx: the node
+ *
+ * Context: Any context; takes kctx_up(@ctx)'s lock with interrupts off.
+ */
+void kctx_unlink(struct kctx *ctx)
+{
+	struct kctx *up = kctx_up(ctx);
+	unsigned long flags;
+
+	spin_lock_irqsave(&up->lock, flags);
+	if (!hlist_unhashed(&ctx->sibling))
+		hlist_del_init_rcu(&ctx->sibling);
+	spin_unlock_irqrestore(&up->lock, flags);
+}
+
+/*
+ * Unlink and return one child of @node, with a reference, or NULL when none
+ * is left. A child whose last reference is already gone is skipped: nobody
+ * can observe it, and it is unlinking itself.
+ */
+static struct kctx *kctx_pop_child(struct kctx *node)
+{
+	struct kctx *child;
+	unsigned long flags;
+
+	spin_lock_irqsave(&node->lock, flags);
+	hlist_for_each_entry(child, &node->children, sibling) {
+		if (refcount_inc_not_zero(&child->ref)) {
+			hlist_del_init_rcu(&child->sibling);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+	return child;
+}
+
+/**
+ * kctx_propagate() - make every descendant of a done node done
+ * @root: a done node; the caller holds a reference on it
+ *
+ * Every node that this walk marks gets @root's err, cause and canceller.
+ *
+ * Context: Process context; sleeps (cond_resched()) between nodes.
+ */
+void kctx_propagate(struct kctx *root)
+{
+	int err = kctx_err(root);
+	int cause = READ_ONCE(root->cause);
+	pid_t canceller = READ_ONCE(root->canceller);
+	struct kctx *node = root, *child;
+
+	might_sleep();
+	for (;;) {
+		child = kctx_pop_child(node);
+		if (child) {
+			if (kctx_mark_done(child, err, cause, canceller)) {
+				kctx_deadline_stop(child);
+				node = child;	/* our reference pins it */
+			} else {
+				kctx_put(child);
+			}
+		} else if (node != root) {
+			/* ->parent is pinned by the reference we took on it. */
+			child = node;
+			node = node->parent;
+			kctx_put(child);
+		} else {
+			break;
+		}
+		cond_resched();
+	}
+}
+
+/**
+ * kctx_cancel_cause() - cancel a context, giving a cause
+ * @ctx: the context
+ * @cause: what kctx_cause() will report, by convention a negative errno;
+ *	   0 means none, and kctx_cause() then reports -ECANCELED
+ *
+ * Marks @ctx done with -ECANCELED, runs its after-funcs, wakes its waiters,
+ * unlinks it from its parent and cancels every descendant with the same
+ * error and cause. If @ctx was already done, nothing changes: the first
+ * cancel wins. Value, detached and background contexts cannot be cancelled
+ * by themselves, only through a parent; for them this does nothing.
+ *
+ * When this returns and the cancel took effect, all of @ctx's descendants
+ * are done. The time is linear in the subtree's size, in small steps with
+ * cond_resched() between them.
+ *
+ * Context: Process context; may sleep. The caller holds a reference.
+ */
+void kctx_cancel_cause(struct kctx *ctx, int cause)
+{
+	might_sleep();
+	if (ctx->kind != KCTX_CANCEL && ctx->kind != KCTX_DEADLINE)
+		return;
+	if (!kctx_mark_done(ctx, -ECANCELED, cause ?: -ECANCELED,
+			    task_tgid_nr(current)))
+		return;
+	kctx_deadline_stop(ctx);
+	kctx_unlink(ctx);
+	kctx_propagate(ctx);
+}
+EXPORT_SYMBOL_GPL(kctx_cancel_cause);
+
+/**
+ * kctx_cancel() - cancel a context
+ * @ctx: the context
+ *
+ * kctx_cancel_cause() with no cause: kctx_cause() reports -ECANCELED.
+ *
+ * Context: Process context; may sleep. The caller holds a reference.
+ */
+void kctx_cancel(struct kctx *ctx)
+{
+	kctx_cancel_cause(ctx, 0);
+}
+EXPORT_SYMBOL_GPL(kctx_cancel);

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Making, referencing, reading and freeing context nodes.
+ */
+#include <linux/export.h>
+#include <linux/rcupdate.h>
+
+#include "ctx.h"
+#include "kctx_trace.h"
+
+struct kctx kctx_bg = {
+	.ref = REFCOUNT_INIT(1),
+	.kind = KCTX_BACKGROUND,
+	.lock = __SPIN_LOCK_UNLOCKED(kctx_bg.lock),
+	.done = COMPLETION_INITIALIZER(kctx_bg.done),
+	.children = HLIST_HEAD_INIT,
+	.hooks = HLIST_HEAD_INIT,
+	.deadline = KTIME_MAX,
+	.id = 1,
+};
+
+static atomic64_t kctx_last_id = ATOMIC64_INIT(1);
+
+/**
+ * kctx_background() - the root context
+ *
+ * Never cancelled, has no deadline and no values. Every tree grows from it.
+ * It is not reference counted: kctx_get() and kctx_put() on it do nothing.
+ *
+ * Context: Any context.
+ * Return: the background context.
+ */
+struct kctx *kctx_background(void)
+{
+	return &kctx_bg;
+}
+EXPORT_SYMBOL_GPL(kctx_background);
+
+/**
+ * kctx_todo() - the root context, for code not yet given a real one
+ *
+ * The same context as kctx_background(); the name marks a place to fix.
+ *
+ * Context: Any context.
+ * Return: the background context.
+ */
+struct kctx *kctx_todo(void)
+{
+	return &kctx_bg;
+}
+EXPORT_SYMBOL_GPL(kctx_todo);
+
+/* A node ready to be linked, or an ERR_PTR. Only its creator can see it. */
+static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_kind kind,
+			       gfp_t gfp, unsigned long site)
+{
+	struct kctx *ctx;
+
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(parent)))
+		return ERR_PTR(-EINVAL);
+	ctx = kmem_cache_zalloc(kctx_caches[kind], gfp);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&ctx->ref, 1);
+	ctx->kind = kind;
+	spin_lock_init(&ctx->lock);
+	init_completion(&ctx->done);
+	ctx->parent = kctx_get(parent);
+	ctx->deadline = kind == KCTX_DETACHED ? KTIME_MAX : parent->deadline;
+	ctx->id = atomic64_inc_return(&kctx_last_id);
+	ctx->site = site;
+	return ctx;
+}
+
+/* A node that was never linked, because it is done at birth. */
+static void kctx_born_done(struct kctx *ctx, int err, int cause, pid_t who)
+{
+	ctx->cause = cause;
+	ctx->canceller = who;
+	ctx->err = err;
+	complete_all(&ctx->done);
+}
+
+/*
+ * Publish @ctx under kctx_up(@ctx). A child of a done parent is born done
+ * with the parent's error and cause, and so is a deadline already past;
+ * neither is linked, so nothing will ever cancel it again.
+ */
+static struct kctx *kctx_link(struct kctx *ctx)
+{
+	struct kctx *up = kctx_up(ctx);
+	unsigned long flags;
+
+	spin_lock_irqsave(&up->lock, flags);
+	if (up->err)
+		kctx_born_done(ctx, up->err, up->cause, up->canceller);
+	else if (ctx->kind == KCTX_DEADLINE && ctx->deadline <= ktime_get())
+		kctx_born_done(ctx, -ETIMEDOUT, -ETIMEDOUT, 0);
+	else
+		hlist_add_head_rcu(&ctx->sibling, &up->children);
+	spin_unlock_irqrestore(&up->lock, flags);
+
+	trace_kctx_create(ctx);
+	if (ctx->kind == KCTX_DEADLINE)
+		kctx_deadline_arm(ctx);
+	return ctx;
+}
+
+/**
+ * kctx_with_cancel() - a child context that can be cancelled
+ * @parent: the parent context
+ * @gfp: allocation flags
+ *
+ * The child is done when kctx_cancel() is called on it or when @parent is
+ * done, whichever comes first. A child of a done parent is born done.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_with_cancel(struct kctx *parent, gfp_t gfp)
+{
+	struct kctx *ctx = kctx_alloc(parent, KCTX_CANCEL, gfp, _RET_IP_);
+
+	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
+}
+EXPORT_SYMBOL_GPL(kctx_with_cancel);
+
+static struct kctx *kctx_new_deadline(struct kctx *parent, ktime_t deadline,
+				      gfp_t gfp, unsigned long site)
+{
+	struct kctx *ctx;
+
+	/* An ancestor expires first: this is only a cancel context. */
+	if (IS_ERR_OR_NULL(parent) || parent->deadline <= deadline)
+		ctx = kctx_alloc(parent, KCTX_CANCEL, gfp, site);
+	else
+		ctx = kctx_alloc(parent, KCTX_DEADLINE, gfp, site);
+	if (IS_ERR(ctx))
+		return ctx;
+	if (ctx->kind == KCTX_DEADLINE) {
+		ctx->deadline = deadline;
+		kctx_deadline_init(ctx);
+	}
+	return kctx_link(ctx);
+}
+
+/**
+ * kctx_with_deadline() - a cancellable child that is done at a deadline
+ * @parent: the parent context
+ * @deadline: absolute time on CLOCK_MONOTONIC
+ * @gfp: allocation flags
+ *
+ * When @deadline passes the child is done with -ETIMEDOUT. If an ancestor's
+ * deadline comes first, no timer is armed and the ancestor's deadline is
+ * the child's. A deadline already past gives a child born done.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_with_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp)
+{
+	return kctx_new_deadline(parent, deadline, gfp, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(kctx_with_deadline);
+
+/**
+ * kctx_with_timeout() - kctx_with_deadline() at now plus a duration
+ * @parent: the parent context
+ * @timeout_ns: nanoseconds from now
+ * @gfp: allocation flags
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_with_timeout(struct kctx *parent, u64 timeout_ns, gfp_t gfp)
+{
+	ktime_t deadline = ktime_add_safe(ktime_get(),
+					  min_t(u64, timeout_ns, KTIME_MAX));
+
+	return kctx_new_deadline(parent, deadline, gfp, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(kctx_with_timeout);
+
+/**
+ * kctx_with_value() - a child that carries a value under a key
+ * @parent: the parent context
+ * @key: compared by address; use the address of a static object you own
+ * @val: the value, owned by the caller; kctx never dereferences it
+ * @gfp: allocation flags
+ *
+ * The child is done when @parent is; it cannot be cancelled by itself.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_with_value(struct kctx *parent, const void *key, void *val,
+			     gfp_t gfp)
+{
+	struct kctx *ctx = kctx_alloc(parent, KCTX_VALUE, gfp, _RET_IP_);
+	struct kctx_value *v;
+
+	if (IS_ERR(ctx))
+		return ctx;
+	v = container_of(ctx, struct kctx_value, ctx);
+	v->key = key;
+	v->val = val;
+	return kctx_link(ctx);
+}
+EXPORT_SYMBOL_GPL(kctx_with_value);
+
+/**
+ * kctx_without_cancel() - a child that outlives its parent's cancellation
+ * @parent: the parent context
+ * @gfp: allocation flags
+ *
+ * The child sees @parent's values, but is never done and has no deadline:
+ * for work that must finish even though the request that started it has
+ * gone, such as a cleanup. Its own children can have deadlines.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_without_cancel(struct kctx *parent, gfp_t gfp)
+{
+	struct kctx *ctx = kctx_alloc(parent, KCTX_DETACHED, gfp, _RET_IP_);
+
+	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
+}
+EXPORT_SYMBOL_GPL(kctx_without_cancel);
+
+/**
+ * kctx_get() - take a reference
+ * @ctx: the context
+ *
+ * Context: Any context.
+ * Return: @ctx.
+ */
+struct kctx *kctx_get(struct kctx *ctx)
+{
+	if (ctx != &kctx_bg)
+		refcount_inc(&ctx->ref);
+	return ctx;
+}
+EXPORT_SYMBOL_GPL(kctx_get);
+
+static void kctx_free_rcu(struct rcu_head *rcu)
+{
+	struct kctx *ctx = container_of(rcu, struct kctx, rcu);
+
+	kmem_cache_free(kctx_caches[ctx->kind], ctx);
+}
+
+/**
+ * kctx_put() - drop a reference
+ * @ctx: the context, or NULL
+ *
+ * The last reference unlinks the node from its parent and frees it after
+ * an RCU grace period. A child holds a reference on its parent, so the
+ * release walks up a chain iteratively, never recursively. Dropping the
+ * last reference of a live context does not cancel it: nobody can see it.
+ *
+ * Context: Any context. Takes the parent's lock, with interrupts off.
+ */
+void kctx_put(struct kctx *ctx)
+{
+	struct kctx *parent;
+
+	while (ctx && ctx != &kctx_bg && refcount_dec_and_test(&ctx->ref)) {
+		parent = ctx->parent;
+		kctx_unlink(ctx);
+		call_rcu(&ctx->rcu, kctx_free_rcu);
+		ctx = parent;
+	}
+}
+EXPORT_SYMBOL_GPL(kctx_put);
+
+/**
+ * kctx_err() - why a context is done
+ * @ctx: the context
+ *
+ * Context: Any context.
+ * Return: 0 while @ctx is live, -ECANCELED once it was cancelled, or
+ * -ETIMEDOUT once its deadline, or an ancestor's, passed.
+ */
+int kctx_err(const struct kctx *ctx)
+{
+	return smp_load_acquire(&ctx->err);
+}
+EXPORT_SYMBOL_GPL(kctx_err);
+
+/**
+ * kctx_cause() - the cause given to the cancel that reached a context
+ * @ctx: the context
+ *
+ * The first cancel that took effect, on @ctx or on the ancestor whose
+ * cancel reached it, decides the cause for good.
+ *
+ * Context: Any context.
+ * Return: 0 while @ctx is live; otherwise the cause passed to
+ * kctx_cancel_cause(), which equals kctx_err() when none was given.
+ */
+int kctx_cause(const struct kctx *ctx)
+{
+	return smp_load_acquire(&ctx->err) ? READ_ONCE(ctx->cause) : 0;
+}
+EXPORT_SYMBOL_GPL(kctx_cause);
+
+/**
+ * kctx_done() - whether a context is done
+ * @ctx: the context
+ *
+ * Context: Any context.
+ * Return: true once @ctx is cancelled or past its deadline.
+ */
+bool kctx_done(const struct kctx *ctx)
+{
+	return smp_load_acquire(&ctx->err) != 0;
+}
+EXPORT_SYMBOL_GPL(kctx_done);
+
+/**
+ * kctx_deadline() - the effective deadline of a context
+ * @ctx: the context
+ * @deadline: set to the deadline, on CLOCK_MONOTONIC, if there is one;
+ *	      may be NULL
+ *
+ * The effective deadline is the earliest of the context's own and all its
+ * ancestors', up to the nearest kctx_without_cancel() node.
+ *
+ * Context: Any context.
+ * Return: true if @ctx has a deadline.
+ */
+bool kctx_deadline(const struct kctx *ctx, ktime_t *deadline)
+{
+	if (ctx->deadline == KTIME_MAX)
+		return false;
+	if (deadline)
+		*deadline = ctx->deadline;
+	return true;
+}
+EXPORT_SYMBOL_GPL(kctx_deadline);
+
+/**
+ * kctx_value() - look a value up through a context's chain
+ * @ctx: the context
+ * @key: the key given to kctx_with_value()
+ *
+ * The nearest value wins. The walk costs one step per ancestor.
+ *
+ * Context: Any context; the caller holds a reference on @ctx.
+ * Return: the value, or NULL if no context in the chain carries @key.
+ */
+void *kctx_value(const struct kctx *ctx, const void *key)
+{
+	const struct kctx_value *v;
+
+	for (; ctx != &kctx_bg; ctx = ctx->parent) {
+		if (ctx->kind != KCTX_VALUE)
+			continue;
+		v = container_of(ctx, struct kctx_value, ctx);
+		if (v->key == key)
+			return v->val;
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(kctx_value);
+
+/**
+ * kctx_id() - a context's identifier
+ * @ctx: the context
+ *
+ * Unique for the life of the module; the background root is 1. The same
+ * id appears in debugfs, in the tracepoints and in fdinfo.
+ *
+ * Context: Any context.
+ * Return: the id.
+ */
+u64 kctx_id(const struct kctx *ctx)
+{
+	return ctx->id;
+}
+EXPORT_SYMBOL_GPL(kctx_id);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal view of a kctx node, shared by the files of kctx.ko and its tests.
+ */
+#ifndef _KCTX_CTX_H
+#define _KCTX_CTX_H
+
+#include <linux/completion.h>
+#include <linux/hrtimer.h>
+#include <linux/kctx.h>
+#include <linux/llist.h>
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+enum kctx_kind {
+	KCTX_BACKGROUND,	/* the root; never done, never freed */
+	KCTX_CANCEL,		/* cancellable */
+	KCTX_DEADLINE,		/* cancellable, and has its own armed timer */
+	KCTX_VALUE,		/* carries a value; done when its parent is */
+	KCTX_DETACHED,		/* kctx_without_cancel(): never done */
+	KCTX_NR_KINDS
+};
+
+/*
+ * Every node has the machinery to become done, so propagation treats all
+ * kinds alike; the kind only decides who may cancel it and what it carries.
+ *
+ * Lock legend:
+ *   I: set before the node is published, then immutable; read freely.
+ *   L: this node's ->lock.
+ *   U: the ->lock of the node whose ->children list holds this one: the
+ *      parent, or the background root for a detached node (kctx_up()).
+ *   R: also walked under rcu_read_lock() (debugfs), so changed only with
+ *      the RCU list primitives.
+ *   D: written under L before ->err is published with a release store;
+ *      read freely after an acquire load of a non-zero ->err.
+ *   A: atomic.
+ *
+ * @err is written under L and read with smp_load_acquire() anywhere.
+ * Any node lock is taken alone: never nest two.
+ *
+ * Two unions save a cache line's worth of memory. @hooks is never touched
+ * once @err is set, and @expired is used only after that. Every user of
+ * @done holds a reference, so @rcu can reuse it once the last one is gone;
+ * RCU walkers never read @done.
+ */
+struct kctx {
+	refcount_t ref;			/* A */
+	u8 kind;			/* I: enum kctx_kind */
+	spinlock_t lock;
+	int err;			/* L: 0, -ECANCELED or -ETIMEDOUT */
+	int cause;			/* D */
+	pid_t canceller;		/* D: global tgid, 0 for a deadline */
+	union {
+		struct completion done;	/* completed once @err is set */
+		struct rcu_head rcu;	/* once @ref is zero */
+	};
+	struct kctx *parent;		/* I: holds a reference */
+	struct hlist_head children;	/* L, R */
+	struct hlist_node sibling;	/* U, R: on kctx_up()'s ->children */
+	union {
+		struct hlist_head hooks;	/* L: struct kctx_hook.node */
+		struct llist_node expired;	/* a fired deadline's hand-off */
+	};
+	ktime_t deadline;		/* I: effective; KTIME_MAX for none */
+	u64 id;				/* I */
+	unsigned long site;		/* I: the constructor's caller */
+};
+
+struct kctx_value {
+	struct kctx ctx;
+	const void *key;		/* I */
+	void *val;			/* I */
+};
+
+struct kctx_timer {
+	struct kctx ctx;
+	struct hrtimer timer;		/* armed only while it holds a ref */
+};
+
+extern struct kctx kctx_bg;
+extern struct workqueue_struct *kctx_wq;
+extern struct kmem_cache *kctx_caches[KCTX_NR_KINDS];
+
+/* kctx_up() - the node whose ->children list holds @ctx. */
+static inline struct kctx *kctx_up(const struct kctx *ctx)
+{
+	return ctx->kind == KCTX_DETACHED ? &kctx_bg : ctx->parent;
+}
+
+static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
+{
+	return container_of(ctx, struct kctx_timer, ctx);
+}
+
+/* cancel.c */
+bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller);
+void kctx_unlink(struct kctx *ctx);
+void kctx_propagate(struct kctx *root);
+
+/* deadline.c */
+void kctx_deadline_init(struct kctx *ctx);
+void kctx_deadline_arm(struct kctx *ctx);
+void kctx_deadline_stop(struct kctx *ctx);
+void kctx_deadline_flush(void);
+
+/* debugfs.c */
+void kctx_debugfs_init(void);
+void kctx_debugfs_exit(void);
+
+#endif /* _KCTX_CTX_H */

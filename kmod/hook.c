@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Everything that reacts to a context becoming done: hooks, sleepers and
+ * after-funcs.
+ *
+ * A hook is the one primitive. kctx_mark_done() runs each hook exactly once
+ * under the node's lock; adding or removing a hook takes the same lock, so
+ * once kctx_hook_del() returns, the hook's function is neither running nor
+ * going to run. A sleeper is a hook that wakes a task. An after-func is a
+ * hook that queues a work item, so the function itself runs in process
+ * context and may sleep.
+ */
+#include <linux/completion.h>
+#include <linux/export.h>
+#include <linux/sched.h>
+
+#include "ctx.h"
+
+/**
+ * kctx_hook_add() - run a function when a context becomes done
+ * @ctx: the context
+ * @hook: the hook, with @hook->fn set
+ *
+ * Context: Any context; takes @ctx's lock with interrupts off.
+ * Return: true if the hook was added; false if @ctx is already done, in
+ * which case @hook->fn is not called.
+ */
+bool kctx_hook_add(struct kctx *ctx, struct kctx_hook *hook)
+{
+	unsigned long flags;
+	bool added;
+
+	INIT_HLIST_NODE(&hook->node);
+	spin_lock_irqsave(&ctx->lock, flags);
+	added = !ctx->err;
+	if (added)
+		hlist_add_head(&hook->node, &ctx->hooks);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	return added;
+}
+EXPORT_SYMBOL_GPL(kctx_hook_add);
+
+/**
+ * kctx_hook_del() - remove a hook that has not run
+ * @ctx: the context given to kctx_hook_add()
+ * @hook: the hook
+ *
+ * After this returns, @hook->fn is not running and will not run.
+ *
+ * Context: Any context; takes @ctx's lock with interrupts off.
+ * Return: true if the hook was removed before it ran.
+ */
+bool kctx_hook_del(struct kctx *ctx, struct kctx_hook *hook)
+{
+	unsigned long flags;
+	bool removed;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	removed = !hlist_unhashed(&hook->node);
+	if (removed)
+		hlist_del_init(&hook->node);
+	spin_unlock_irqrestore(&ctx->lock, flags);
+	return removed;
+}
+EXPORT_SYMBOL_GPL(kctx_hook_del);
+
+static void kctx_waiter_wake(struct kctx_hook *hook)
+{
+	wake_up_process(container_of(hook, struct kctx_waiter, hook)->task);
+}
+
+/**
+ * kctx_waiter_start() - have the current task woken when a context is done
+ * @ctx: the context
+ * @w: the waiter, usually on the stack
+ *
+ * For the kctx_wait_event*() macros.
+ *
+ * Context: Process context; takes @ctx's lock with interrupts off.
+ */
+void kctx_waiter_start(struct kctx *ctx, struct kctx_waiter *w)
+{
+	w->task = current;
+	w->hook.fn = kctx_waiter_wake;
+	kctx_hook_add(ctx, &w->hook);
+}
+EXPORT_SYMBOL_GPL(kctx_waiter_start);
+
+/**
+ * kctx_waiter_finish() - undo kctx_waiter_start()
+ * @ctx: the context
+ * @w: the waiter
+ *
+ * Context: Process context; takes @ctx's lock with interrupts off.
+ */
+void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w)
+{
+	kctx_hook_del(ctx, &w->hook);
+}
+EXPORT_SYMBOL_GPL(kctx_waiter_finish);
+
+/**
+ * kctx_wait() - sleep until a context is done
+ * @ctx: the context
+ *
+ * Context: Process context; sleeps, killably. The background context and
+ * kctx_without_cancel() contexts are never done.
+ * Return: 0 once @ctx is done, or -ERESTARTSYS on a fatal signal.
+ */
+int kctx_wait(struct kctx *ctx)
+{
+	return wait_for_completion_killable(&ctx->done);
+}
+EXPORT_SYMBOL_GPL(kctx_wait);
+
+/**
+ * kctx_wait_timeout() - sleep until a context is done, or for a while
+ * @ctx: the context
+ * @timeout_jiffies: the longest to sleep, in jiffies
+ *
+ * Context: Process context; sleeps, killably.
+ * Return: the jiffies left (at least 1) once @ctx is done, 0 on timeout,
+ * or -ERESTARTSYS on a fatal signal.
+ */
+long kctx_wait_timeout(struct kctx *ctx, long timeout_jiffies)
+{
+	return wait_for_completion_killable_timeout(&ctx->done, timeout_jiffies);
+}
+EXPORT_SYMBOL_GPL(kctx_wait_timeout);
+
+static void kctx_callback_queue(struct kctx_hook *hook)
+{
+	queue_work(kctx_wq, &container_of(hook, struct kctx_callback, hook)->work);
+}
+
+static void kctx_callback_run(struct work_struct *work)
+{
+	struct kctx_callback *cb = container_of(work, struct kctx_callback, work);
+	struct kctx *ctx = cb->ctx;
+
+	cb->fn(cb);	/* may free @cb, if nothing will stop it */
+	kctx_put(ctx);
+}
+
+/**
+ * kctx_after_func() - run a function in process context once a context is done
+ * @ctx: the context
+ * @cb: the registration, usually inside the object @fn works on
+ * @fn: the function; it gets @cb
+ *
+ * Go's AfterFunc. @fn runs once, on kctx's workqueue, promptly after @ctx is
+ * done, or at once if it already is. It may sleep: the usual use is to
+ * abort I/O that no signal can break, such as kernel_sock_shutdown() on a
+ * socket that a worker is blocked on. The registration holds a reference
+ * on @ctx until @fn has returned or the registration is stopped.
+ *
+ * Context: Any context; takes @ctx's lock with interrupts off.
+ */
+void kctx_after_func(struct kctx *ctx, struct kctx_callback *cb,
+		     void (*fn)(struct kctx_callback *cb))
+{
+	cb->ctx = kctx_get(ctx);
+	cb->fn = fn;
+	cb->hook.fn = kctx_callback_queue;
+	INIT_WORK(&cb->work, kctx_callback_run);
+	if (!kctx_hook_add(ctx, &cb->hook))
+		queue_work(kctx_wq, &cb->work);
+}
+EXPORT_SYMBOL_GPL(kctx_after_func);
+
+/**
+ * kctx_after_func_stop() - stop an after-func from running
+ * @cb: a registration made by kctx_after_func()
+ *
+ * Go's stop(). When this returns false, @fn has run, is running or is about
+ * to: a caller that must free what @fn uses wants
+ * kctx_after_func_stop_sync() instead.
+ *
+ * Context: Any context. Must not race with kctx_after_func() on @cb.
+ * Return: true if and only if this call stopped @fn from running.
+ */
+bool kctx_after_func_stop(struct kctx_callback *cb)
+{
+	struct kctx *ctx = cb->ctx;
+	bool stopped;
+
+	stopped = kctx_hook_del(ctx, &cb->hook) || cancel_work(&cb->work);
+	if (stopped)
+		kctx_put(ctx);
+	return stopped;
+}
+EXPORT_SYMBOL_GPL(kctx_after_func_stop);
+
+/**
+ * kctx_after_func_stop_sync() - stop an after-func, or wait for it to finish
+ * @cb: a registration made by kctx_after_func()
+ *
+ * What Go's stop() lacks, after C++'s std::stop_callback destructor: when
+ * this returns, @fn is not running and will not run, so @cb and whatever
+ * @fn uses may be freed. For that reason @fn must not free @cb itself if
+ * this may be called.
+ *
+ * Context: Process context; sleeps. Must not be called from @fn.
+ * Return: true if this call stopped @fn before it ran; false if @fn ran.
+ */
+bool kctx_after_func_stop_sync(struct kctx_callback *cb)
+{
+	struct kctx *ctx = cb->ctx;
+	bool stopped;
+
+	might_sleep();
+	stopped = kctx_hook_del(ctx, &cb->hook) || cancel_work_sync(&cb->work);
+	if (stopped)
+		kctx_put(ctx);
+	return stopped;
+}
+EXPORT_SYMBOL_GPL(kctx_after_func_stop_sync);

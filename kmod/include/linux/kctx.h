@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kctx: Go-style contexts for the kernel.
+ *
+ * A context carries cancellation, a deadline and values down a tree. Work
+ * done for a context stops when the context, or any ancestor, is cancelled
+ * or reaches its deadline. See Documentation/kernel-api.rst.
+ */
+#ifndef _LINUX_KCTX_H
+#define _LINUX_KCTX_H
+
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+struct kctx;
+
+/**
+ * struct kctx_hook - a function run the moment a context becomes done
+ * @node: entry on the context's hook list; owned by kctx
+ * @fn: called once, with the context's lock held and interrupts off
+ *
+ * The low-level notification that waiters and after-funcs are built on.
+ * @fn runs in the context of whoever cancels, which may be a softirq for a
+ * deadline, so it must not sleep and must not call into kctx for the same
+ * context. Waking a task, queueing work or signalling an eventfd is fine.
+ */
+struct kctx_hook {
+	struct hlist_node node;
+	void (*fn)(struct kctx_hook *hook);
+};
+
+/**
+ * struct kctx_callback - an after-func registration, Go's AfterFunc
+ * @hook: fires when the context is done and queues @work
+ * @work: runs @fn in process context
+ * @fn: the function registered with kctx_after_func()
+ * @ctx: the context, referenced while the registration is live
+ *
+ * Embed it in the object the callback works on. All fields are kctx's.
+ */
+struct kctx_callback {
+	struct kctx_hook hook;
+	struct work_struct work;
+	void (*fn)(struct kctx_callback *cb);
+	struct kctx *ctx;
+};
+
+/**
+ * struct kctx_waiter - a sleeping task woken when a context is done
+ * @hook: fires when the context is done and wakes @task
+ * @task: the task to wake
+ *
+ * Used by the kctx_wait_event*() macros; callers don't touch it.
+ */
+struct kctx_waiter {
+	struct kctx_hook hook;
+	struct task_struct *task;
+};
+
+struct kctx *kctx_background(void);
+struct kctx *kctx_todo(void);
+struct kctx *kctx_with_cancel(struct kctx *parent, gfp_t gfp);
+struct kctx *kctx_with_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp);
+struct kctx *kctx_with_timeout(struct kctx *parent, u64 timeout_ns, gfp_t gfp);
+struct kctx *kctx_with_value(struct kctx *parent, const void *key, void *val,
+			     gfp_t gfp);
+struct kctx *kctx_without_cancel(struct kctx *parent, gfp_t gfp);
+
+struct kctx *kctx_get(struct kctx *ctx);
+void kctx_put(struct kctx *ctx);
+
+void kctx_cancel(struct kctx *ctx);
+void kctx_cancel_cause(struct kctx *ctx, int cause);
+
+int kctx_err(const struct kctx *ctx);
+int kctx_cause(const struct kctx *ctx);
+bool kctx_done(const struct kctx *ctx);
+bool kctx_deadline(const struct kctx *ctx, ktime_t *deadline);
+void *kctx_value(const struct kctx *ctx, const void *key);
+u64 kctx_id(const struct kctx *ctx);
+
+int kctx_wait(struct kctx *ctx);
+long kctx_wait_timeout(struct kctx *ctx, long timeout_jiffies);
+
+bool kctx_hook_add(struct kctx *ctx, struct kctx_hook *hook);
+bool kctx_hook_del(struct kctx *ctx, struct kctx_hook *hook);
+
+void kctx_after_func(struct kctx *ctx, struct kctx_callback *cb,
+		     void (*fn)(struct kctx_callback *cb));
+bool kctx_after_func_stop(struct kctx_callback *cb);
+bool kctx_after_func_stop_sync(struct kctx_callback *cb);
+
+void kctx_waiter_start(struct kctx *ctx, struct kctx_waiter *w);
+void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
+
+/*
+ * The kctx_wait_event*() family wraps the wait_event*() macro of the same
+ * suffix. The sleeper is also woken when @ctx is done; the condition wins
+ * when both hold. __kctx_met records which of the two ended the wait, so
+ * @condition is evaluated exactly as often as wait_event*() would.
+ */
+#define __kctx_wait_event(ctx, wait, ...)				\
+({									\
+	struct kctx_waiter __kctx_w;					\
+	bool __kctx_met = false;					\
+	long __kctx_ret;						\
+									\
+	kctx_waiter_start(ctx, &__kctx_w);				\
+	__kctx_ret = wait(__VA_ARGS__);					\
+	kctx_waiter_finish(ctx, &__kctx_w);				\
+	if (__kctx_ret >= 0 && !__kctx_met)				\
+		__kctx_ret = kctx_err(ctx) ?: __kctx_ret;		\
+	__kctx_ret;							\
+})
+
+#define __kctx_cond(ctx, condition)					\
+	((__kctx_met = (condition)) || kctx_done(ctx))
+
+#define __kctx_wait_void(wq, condition)					\
+({									\
+	wait_event(wq, condition);					\
+	0;								\
+})
+
+/**
+ * kctx_wait_event - sleep until a condition holds or a context is done
+ * @ctx: the context
+ * @wq: the wait queue that @condition's writer wakes
+ * @condition: a C expression for the event to wait for
+ *
+ * Sleeps in TASK_UNINTERRUPTIBLE, yet still wakes when @ctx is done.
+ *
+ * Context: Process context; sleeps.
+ * Return: 0 if @condition became true, else @ctx's error.
+ */
+#define kctx_wait_event(ctx, wq, condition)				\
+	((int)__kctx_wait_event(ctx, __kctx_wait_void, wq,		\
+				__kctx_cond(ctx, condition)))
+
+/**
+ * kctx_wait_event_interruptible - kctx_wait_event(), also broken by signals
+ * @ctx: the context
+ * @wq: the wait queue that @condition's writer wakes
+ * @condition: a C expression for the event to wait for
+ *
+ * Context: Process context; sleeps.
+ * Return: 0 if @condition became true, -ERESTARTSYS on a signal, else
+ * @ctx's error.
+ */
+#define kctx_wait_event_interruptible(ctx, wq, condition)		\
+	((int)__kctx_wait_event(ctx, wait_event_interruptible, wq,	\
+				__kctx_cond(ctx, condition)))
+
+/**
+ * kctx_wait_event_killable - kctx_wait_event(), also broken by fatal signals
+ * @ctx: the context
+ * @wq: the wait queue that @condition's writer wakes
+ * @condition: a C expression for the event to wait for
+ *
+ * Context: Process context; sleeps.
+ * Return: 0 if @condition became true, -ERESTARTSYS on a fatal signal,
+ * else @ctx's error.
+ */
+#define kctx_wait_event_killable(ctx, wq, condition)			\
+	((int)__kctx_wait_event(ctx, wait_event_killable, wq,		\
+				__kctx_cond(ctx, condition)))
+
+/**
+ * kctx_wait_event_timeout - kctx_wait_event() with a timeout
+ * @ctx: the context
+ * @wq: the wait queue that @condition's writer wakes
+ * @condition: a C expression for the event to wait for
+ * @timeout: in jiffies
+ *
+ * Context: Process context; sleeps.
+ * Return: the remaining jiffies (at least 1) if @condition became true, 0
+ * if the timeout elapsed, else @ctx's error.
+ */
+#define kctx_wait_event_timeout(ctx, wq, condition, timeout)		\
+	__kctx_wait_event(ctx, wait_event_timeout, wq,			\
+			  __kctx_cond(ctx, condition), timeout)
+
+/**
+ * kctx_wait_event_interruptible_timeout - the interruptible variant of
+ * kctx_wait_event_timeout()
+ * @ctx: the context
+ * @wq: the wait queue that @condition's writer wakes
+ * @condition: a C expression for the event to wait for
+ * @timeout: in jiffies
+ *
+ * Context: Process context; sleeps.
+ * Return: the remaining jiffies (at least 1) if @condition became true, 0
+ * if the timeout elapsed, -ERESTARTSYS on a signal, else @ctx's error.
+ */
+#define kctx_wait_event_interruptible_timeout(ctx, wq, condition, timeout) \
+	__kctx_wait_event(ctx, wait_event_interruptible_timeout, wq,	\
+			  __kctx_cond(ctx, condition), timeout)
+
+#endif /* _LINUX_KCTX_H */

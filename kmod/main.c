@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kctx: Go-style contexts for the kernel. Module setup and teardown.
+ */
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/workqueue.h>
+
+#include "ctx.h"
+
+struct workqueue_struct *kctx_wq;
+struct kmem_cache *kctx_caches[KCTX_NR_KINDS];
+
+/*
+ * One cache per node size. SLAB_NO_MERGE keeps the per-object cost visible
+ * in /sys/kernel/slab/kctx*; SLAB_FAILSLAB lets fault injection aim at kctx
+ * alone (failslab's cache-filter).
+ */
+static int __init kctx_caches_create(void)
+{
+	const slab_flags_t flags = SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE | SLAB_FAILSLAB;
+
+	kctx_caches[KCTX_CANCEL] = kmem_cache_create("kctx", sizeof(struct kctx),
+						     0, flags, NULL);
+	kctx_caches[KCTX_VALUE] = kmem_cache_create("kctx_value",
+						    sizeof(struct kctx_value),
+						    0, flags, NULL);
+	kctx_caches[KCTX_DEADLINE] = kmem_cache_create("kctx_deadline",
+						       sizeof(struct kctx_timer),
+						       0, flags, NULL);
+	kctx_caches[KCTX_DETACHED] = kctx_caches[KCTX_CANCEL];
+	if (!kctx_caches[KCTX_CANCEL] || !kctx_caches[KCTX_VALUE] ||
+	    !kctx_caches[KCTX_DEADLINE])
+		return -ENOMEM;
+	return 0;
+}
+
+static void kctx_caches_destroy(void)
+{
+	kmem_cache_destroy(kctx_caches[KCTX_DEADLINE]);
+	kmem_cache_destroy(kctx_caches[KCTX_VALUE]);
+	kmem_cache_destroy(kctx_caches[KCTX_CANCEL]);
+}
+
+static int __init kctx_init(void)
+{
+	int err;
+
+	err = kctx_caches_create();
+	if (err)
+		goto err_destroy_caches;
+	/* After-funcs may block on I/O; WQ_MEM_RECLAIM keeps cancel going under memory pressure. */
+	kctx_wq = alloc_workqueue("kctx", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!kctx_wq) {
+		err = -ENOMEM;
+		goto err_destroy_caches;
+	}
+	kctx_debugfs_init();
+	return 0;
+
+err_destroy_caches:
+	kctx_caches_destroy();
+	return err;
+}
+
+static void __exit kctx_exit(void)
+{
+	kctx_debugfs_exit();
+	/* Nodes can be freed only once queued walks are done and RCU has run. */
+	kctx_deadline_flush();
+	destroy_workqueue(kctx_wq);
+	rcu_barrier();
+	kctx_caches_destroy();
+}
+
+module_init(kctx_init);
+module_exit(kctx_exit);
+
+MODULE_DESCRIPTION("Go-style cancellation contexts for kernel threads and userspace");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");
