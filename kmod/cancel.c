@@ -43,6 +43,7 @@ bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller)
 	}
 	ctx->cause = cause;
 	ctx->canceller = canceller;
+	/* Pairs with the acquire in kctx_err() and friends: cause first. */
 	smp_store_release(&ctx->err, err);
 	hlist_for_each_entry_safe(hook, tmp, &ctx->hooks, node) {
 		hlist_del_init(&hook->node);

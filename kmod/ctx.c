@@ -289,6 +289,7 @@ EXPORT_SYMBOL_GPL(kctx_put);
  */
 int kctx_err(const struct kctx *ctx)
 {
+	/* Pairs with the release in kctx_mark_done(). */
 	return smp_load_acquire(&ctx->err);
 }
 EXPORT_SYMBOL_GPL(kctx_err);
@@ -306,6 +307,7 @@ EXPORT_SYMBOL_GPL(kctx_err);
  */
 int kctx_cause(const struct kctx *ctx)
 {
+	/* Pairs with the release in kctx_mark_done(): ->cause was set first. */
 	return smp_load_acquire(&ctx->err) ? READ_ONCE(ctx->cause) : 0;
 }
 EXPORT_SYMBOL_GPL(kctx_cause);
@@ -319,6 +321,7 @@ EXPORT_SYMBOL_GPL(kctx_cause);
  */
 bool kctx_done(const struct kctx *ctx)
 {
+	/* Acquire, so a caller that sees done can read what came with it. */
 	return smp_load_acquire(&ctx->err) != 0;
 }
 EXPORT_SYMBOL_GPL(kctx_done);

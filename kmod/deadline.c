@@ -10,6 +10,7 @@
  * hooks; the walk down the subtree may be long and may sleep, so it goes to
  * a work item together with the timer's reference.
  */
+#include <kunit/visibility.h>
 #include <linux/workqueue.h>
 
 #include "ctx.h"
@@ -110,3 +111,4 @@ void kctx_deadline_flush(void)
 {
 	flush_work(&kctx_expire_work);
 }
+EXPORT_SYMBOL_IF_KUNIT(kctx_deadline_flush);

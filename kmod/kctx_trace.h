@@ -10,56 +10,44 @@
 #include "ctx.h"
 
 TRACE_EVENT(kctx_create,
-	TP_PROTO(const struct kctx *ctx),
-	TP_ARGS(ctx),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__field(u64, parent)
-		__field(u8, kind)
-		__field(s64, deadline)
-		__field(int, err)
-	),
-	TP_fast_assign(
-		__entry->id = ctx->id;
-		__entry->parent = ctx->parent->id;
-		__entry->kind = ctx->kind;
-		__entry->deadline = ctx->deadline;
-		__entry->err = ctx->err;
-	),
-	TP_printk("id=%llu parent=%llu kind=%u deadline=%lld born_err=%d",
-		  __entry->id, __entry->parent, __entry->kind,
-		  __entry->deadline, __entry->err)
+	    TP_PROTO(const struct kctx *ctx),
+	    TP_ARGS(ctx),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __field(u64, parent)
+			     __field(u8, kind)
+			     __field(s64, deadline)
+			     __field(int, err)),
+	    TP_fast_assign(__entry->id = ctx->id;
+			   __entry->parent = ctx->parent->id;
+			   __entry->kind = ctx->kind;
+			   __entry->deadline = ctx->deadline;
+			   __entry->err = ctx->err;),
+	    TP_printk("id=%llu parent=%llu kind=%u deadline=%lld born_err=%d",
+		      __entry->id, __entry->parent, __entry->kind,
+		      __entry->deadline, __entry->err)
 );
 
 TRACE_EVENT(kctx_cancel,
-	TP_PROTO(const struct kctx *ctx, int err, int cause),
-	TP_ARGS(ctx, err, cause),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__field(int, err)
-		__field(int, cause)
-	),
-	TP_fast_assign(
-		__entry->id = ctx->id;
-		__entry->err = err;
-		__entry->cause = cause;
-	),
-	TP_printk("id=%llu err=%d cause=%d",
-		  __entry->id, __entry->err, __entry->cause)
+	    TP_PROTO(const struct kctx *ctx, int err, int cause),
+	    TP_ARGS(ctx, err, cause),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __field(int, err)
+			     __field(int, cause)),
+	    TP_fast_assign(__entry->id = ctx->id;
+			   __entry->err = err;
+			   __entry->cause = cause;),
+	    TP_printk("id=%llu err=%d cause=%d",
+		      __entry->id, __entry->err, __entry->cause)
 );
 
 TRACE_EVENT(kctx_deadline,
-	TP_PROTO(const struct kctx *ctx),
-	TP_ARGS(ctx),
-	TP_STRUCT__entry(
-		__field(u64, id)
-		__field(s64, deadline)
-	),
-	TP_fast_assign(
-		__entry->id = ctx->id;
-		__entry->deadline = ctx->deadline;
-	),
-	TP_printk("id=%llu deadline=%lld", __entry->id, __entry->deadline)
+	    TP_PROTO(const struct kctx *ctx),
+	    TP_ARGS(ctx),
+	    TP_STRUCT__entry(__field(u64, id)
+			     __field(s64, deadline)),
+	    TP_fast_assign(__entry->id = ctx->id;
+			   __entry->deadline = ctx->deadline;),
+	    TP_printk("id=%llu deadline=%lld", __entry->id, __entry->deadline)
 );
 
 #endif /* _KCTX_TRACE_H */

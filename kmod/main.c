@@ -2,6 +2,7 @@
 /*
  * kctx: Go-style contexts for the kernel. Module setup and teardown.
  */
+#include <kunit/visibility.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
@@ -9,16 +10,18 @@
 #include "ctx.h"
 
 struct workqueue_struct *kctx_wq;
+EXPORT_SYMBOL_IF_KUNIT(kctx_wq);
 struct kmem_cache *kctx_caches[KCTX_NR_KINDS];
+EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
 
 /*
- * One cache per node size. SLAB_NO_MERGE keeps the per-object cost visible
- * in /sys/kernel/slab/kctx*; SLAB_FAILSLAB lets fault injection aim at kctx
- * alone (failslab's cache-filter).
+ * One cache per node size. SLAB_NO_MERGE keeps each cache apart, so its
+ * per-object cost shows in /sys/kernel/slab/kctx*, and so fault injection
+ * can aim at kctx alone through /sys/kernel/slab/kctx/failslab and kin.
  */
 static int __init kctx_caches_create(void)
 {
-	const slab_flags_t flags = SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE | SLAB_FAILSLAB;
+	const slab_flags_t flags = SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE;
 
 	kctx_caches[KCTX_CANCEL] = kmem_cache_create("kctx", sizeof(struct kctx),
 						     0, flags, NULL);

@@ -105,20 +105,22 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 #define __kctx_wait_event(ctx, wait, ...)				\
 ({									\
+	struct kctx *__kctx_ctx = (ctx);				\
 	struct kctx_waiter __kctx_w;					\
 	bool __kctx_met = false;					\
 	long __kctx_ret;						\
 									\
-	kctx_waiter_start(ctx, &__kctx_w);				\
+	kctx_waiter_start(__kctx_ctx, &__kctx_w);			\
 	__kctx_ret = wait(__VA_ARGS__);					\
-	kctx_waiter_finish(ctx, &__kctx_w);				\
+	kctx_waiter_finish(__kctx_ctx, &__kctx_w);			\
 	if (__kctx_ret >= 0 && !__kctx_met)				\
-		__kctx_ret = kctx_err(ctx) ?: __kctx_ret;		\
+		__kctx_ret = kctx_err(__kctx_ctx) ?: __kctx_ret;	\
 	__kctx_ret;							\
 })
 
-#define __kctx_cond(ctx, condition)					\
-	((__kctx_met = (condition)) || kctx_done(ctx))
+/* Only inside __kctx_wait_event(), which defines both names. */
+#define __kctx_cond(condition)						\
+	((__kctx_met = (condition)) || kctx_done(__kctx_ctx))
 
 #define __kctx_wait_void(wq, condition)					\
 ({									\
@@ -139,7 +141,7 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 #define kctx_wait_event(ctx, wq, condition)				\
 	((int)__kctx_wait_event(ctx, __kctx_wait_void, wq,		\
-				__kctx_cond(ctx, condition)))
+				__kctx_cond(condition)))
 
 /**
  * kctx_wait_event_interruptible - kctx_wait_event(), also broken by signals
@@ -153,7 +155,7 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 #define kctx_wait_event_interruptible(ctx, wq, condition)		\
 	((int)__kctx_wait_event(ctx, wait_event_interruptible, wq,	\
-				__kctx_cond(ctx, condition)))
+				__kctx_cond(condition)))
 
 /**
  * kctx_wait_event_killable - kctx_wait_event(), also broken by fatal signals
@@ -167,7 +169,7 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 #define kctx_wait_event_killable(ctx, wq, condition)			\
 	((int)__kctx_wait_event(ctx, wait_event_killable, wq,		\
-				__kctx_cond(ctx, condition)))
+				__kctx_cond(condition)))
 
 /**
  * kctx_wait_event_timeout - kctx_wait_event() with a timeout
@@ -182,7 +184,7 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 #define kctx_wait_event_timeout(ctx, wq, condition, timeout)		\
 	__kctx_wait_event(ctx, wait_event_timeout, wq,			\
-			  __kctx_cond(ctx, condition), timeout)
+			  __kctx_cond(condition), timeout)
 
 /**
  * kctx_wait_event_interruptible_timeout - the interruptible variant of
@@ -198,6 +200,6 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 #define kctx_wait_event_interruptible_timeout(ctx, wq, condition, timeout) \
 	__kctx_wait_event(ctx, wait_event_interruptible_timeout, wq,	\
-			  __kctx_cond(ctx, condition), timeout)
+			  __kctx_cond(condition), timeout)
 
 #endif /* _LINUX_KCTX_H */

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deadlines: expiry, capping by ancestors, past deadlines, and the timer's
+ * reference.
+ */
+#include <linux/delay.h>
+
+#include "kctx_test.h"
+
+#define HOUR_NS	(3600 * NSEC_PER_SEC)
+
+static void timeout_expires_with_etimedout_not_before_it(struct kunit *test)
+{
+	ktime_t start = ktime_get();
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), 20 * NSEC_PER_MSEC,
+						    GFP_KERNEL));
+	KUNIT_ASSERT_GT(test, kctx_wait_timeout(ctx, KCTX_TEST_WAIT), 0);
+	KUNIT_EXPECT_GE(test, ktime_ms_delta(ktime_get(), start), 20);
+	KUNIT_EXPECT_EQ(test, kctx_err(ctx), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, kctx_cause(ctx), -ETIMEDOUT);
+	kctx_put(ctx);
+}
+
+static void past_deadline_is_born_done(struct kunit *test)
+{
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_deadline(kctx_background(),
+						     ktime_sub_ns(ktime_get(), 1), GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, kctx_err(ctx), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	kctx_put(ctx);
+}
+
+static void parent_done_beats_past_deadline(struct kunit *test)
+{
+	struct kctx *parent, *child;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	kctx_cancel_cause(parent, -EBADMSG);
+	child = KCTX_TEST_NEW(test, kctx_with_deadline(parent, 0, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, kctx_err(child), -ECANCELED);
+	KUNIT_EXPECT_EQ(test, kctx_cause(child), -EBADMSG);
+	kctx_put(child);
+	kctx_put(parent);
+}
+
+static void later_child_deadline_is_capped_and_arms_no_timer(struct kunit *test)
+{
+	ktime_t d = ktime_add_ns(ktime_get(), HOUR_NS), got;
+	struct kctx *parent, *child;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_deadline(kctx_background(), d, GFP_KERNEL));
+	child = KCTX_TEST_NEW(test, kctx_with_deadline(parent, ktime_add_ns(d, 1), GFP_KERNEL));
+	KUNIT_ASSERT_TRUE(test, kctx_deadline(child, &got));
+	KUNIT_EXPECT_EQ(test, got, d);
+	KUNIT_EXPECT_EQ(test, child->kind, KCTX_CANCEL);
+	KUNIT_EXPECT_EQ(test, refcount_read(&child->ref), 1);
+	kctx_put(child);
+	kctx_put(parent);
+}
+
+static void earlier_child_deadline_is_its_own(struct kunit *test)
+{
+	ktime_t d = ktime_add_ns(ktime_get(), HOUR_NS), got;
+	struct kctx *parent, *child;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_deadline(kctx_background(), d, GFP_KERNEL));
+	child = KCTX_TEST_NEW(test, kctx_with_deadline(parent, ktime_sub_ns(d, 1), GFP_KERNEL));
+	KUNIT_ASSERT_TRUE(test, kctx_deadline(child, &got));
+	KUNIT_EXPECT_EQ(test, got, ktime_sub_ns(d, 1));
+	KUNIT_EXPECT_EQ(test, child->kind, KCTX_DEADLINE);
+	kctx_put(child);
+	kctx_put(parent);
+}
+
+static void descendants_inherit_the_deadline_but_detached_drops_it(struct kunit *test)
+{
+	static const int key;
+	ktime_t d = ktime_add_ns(ktime_get(), HOUR_NS), got;
+	struct kctx *parent, *c, *v, *w;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_deadline(kctx_background(), d, GFP_KERNEL));
+	c = KCTX_TEST_NEW(test, kctx_with_cancel(parent, GFP_KERNEL));
+	v = KCTX_TEST_NEW(test, kctx_with_value(c, &key, NULL, GFP_KERNEL));
+	w = KCTX_TEST_NEW(test, kctx_without_cancel(v, GFP_KERNEL));
+	KUNIT_EXPECT_TRUE(test, kctx_deadline(v, &got));
+	KUNIT_EXPECT_EQ(test, got, d);
+	KUNIT_EXPECT_FALSE(test, kctx_deadline(w, &got));
+	kctx_put(w);
+	kctx_put(v);
+	kctx_put(c);
+	kctx_put(parent);
+}
+
+static void parent_deadline_reaches_grandchild(struct kunit *test)
+{
+	struct kctx *parent, *child, *grandchild;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), 10 * NSEC_PER_MSEC,
+						       GFP_KERNEL));
+	child = KCTX_TEST_NEW(test, kctx_with_cancel(parent, GFP_KERNEL));
+	grandchild = KCTX_TEST_NEW(test, kctx_with_cancel(child, GFP_KERNEL));
+	KUNIT_ASSERT_GT(test, kctx_wait_timeout(grandchild, KCTX_TEST_WAIT), 0);
+	KUNIT_EXPECT_EQ(test, kctx_err(grandchild), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, kctx_cause(grandchild), -ETIMEDOUT);
+	KUNIT_EXPECT_FALSE(test, kctx_done(kctx_background()));
+	kctx_put(grandchild);
+	kctx_put(child);
+	kctx_put(parent);
+}
+
+static void armed_timer_holds_a_reference_until_cancel(struct kunit *test)
+{
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), HOUR_NS, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 2);
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	KUNIT_EXPECT_EQ(test, kctx_err(ctx), -ECANCELED);
+	kctx_put(ctx);
+}
+
+static void fired_timer_drops_its_reference(struct kunit *test)
+{
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), NSEC_PER_MSEC, GFP_KERNEL));
+	KUNIT_ASSERT_GT(test, kctx_wait_timeout(ctx, KCTX_TEST_WAIT), 0);
+	kctx_deadline_flush();
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	kctx_put(ctx);
+}
+
+static void cancel_after_expiry_keeps_etimedout(struct kunit *test)
+{
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), NSEC_PER_MSEC, GFP_KERNEL));
+	KUNIT_ASSERT_GT(test, kctx_wait_timeout(ctx, KCTX_TEST_WAIT), 0);
+	kctx_cancel_cause(ctx, -EIO);
+	KUNIT_EXPECT_EQ(test, kctx_err(ctx), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, kctx_cause(ctx), -ETIMEDOUT);
+	kctx_put(ctx);
+}
+
+static void endless_timeout_means_no_deadline(struct kunit *test)
+{
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), U64_MAX, GFP_KERNEL));
+	KUNIT_EXPECT_FALSE(test, kctx_deadline(ctx, NULL));
+	KUNIT_EXPECT_FALSE(test, kctx_done(ctx));
+	kctx_put(ctx);
+}
+
+static void dropped_deadline_context_lives_until_it_fires(struct kunit *test)
+{
+	unsigned long end = jiffies + KCTX_TEST_WAIT;
+	struct kctx *parent, *ctx;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(parent, 5 * NSEC_PER_MSEC, GFP_KERNEL));
+	kctx_put(ctx);	/* the armed timer's reference keeps it */
+	KUNIT_EXPECT_FALSE(test, hlist_empty(&parent->children));
+	KUNIT_EXPECT_EQ(test, refcount_read(&parent->ref), 2);
+
+	/* Once it fires, it is unlinked and freed, dropping its parent. */
+	while (refcount_read(&parent->ref) > 1 && time_before(jiffies, end))
+		usleep_range(500, 1000);
+	KUNIT_EXPECT_EQ(test, refcount_read(&parent->ref), 1);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&parent->children));
+	kctx_put(parent);
+}
+
+static struct kunit_case kctx_deadline_cases[] = {
+	KUNIT_CASE(timeout_expires_with_etimedout_not_before_it),
+	KUNIT_CASE(past_deadline_is_born_done),
+	KUNIT_CASE(parent_done_beats_past_deadline),
+	KUNIT_CASE(later_child_deadline_is_capped_and_arms_no_timer),
+	KUNIT_CASE(earlier_child_deadline_is_its_own),
+	KUNIT_CASE(descendants_inherit_the_deadline_but_detached_drops_it),
+	KUNIT_CASE(parent_deadline_reaches_grandchild),
+	KUNIT_CASE(armed_timer_holds_a_reference_until_cancel),
+	KUNIT_CASE(fired_timer_drops_its_reference),
+	KUNIT_CASE(cancel_after_expiry_keeps_etimedout),
+	KUNIT_CASE(endless_timeout_means_no_deadline),
+	KUNIT_CASE(dropped_deadline_context_lives_until_it_fires),
+	{}
+};
+
+struct kunit_suite kctx_deadline_suite = {
+	.name = "kctx_deadline",
+	.test_cases = kctx_deadline_cases,
+};
+
+kunit_test_suite(kctx_deadline_suite);

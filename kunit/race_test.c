@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races on two CPUs, each run for many rounds with random timing: see
+ * kctx_race_run(). Every round checks the invariant that the race could
+ * break; kmemleak and KASAN watch the rest.
+ */
+#include "kctx_test.h"
+
+static unsigned int race_rounds = 20000;
+module_param(race_rounds, uint, 0444);
+MODULE_PARM_DESC(race_rounds, "rounds per race in the kctx_race suite");
+
+#define CAUSE_A	(-1001)
+#define CAUSE_B	(-1002)
+
+struct race_ctxs {
+	struct kctx *parent;
+	struct kctx *child;
+	struct kctx_callback cb;
+	atomic_t fn_runs;
+	bool stopped;
+};
+
+static void setup_parent_and_child(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	c->parent = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	c->child = kctx_with_cancel(c->parent, GFP_KERNEL);
+}
+
+static void put_both(struct race_ctxs *c)
+{
+	kctx_put(c->child);
+	kctx_put(c->parent);
+}
+
+static void cancel_parent_a(struct kctx_race *r)
+{
+	kctx_cancel_cause(((struct race_ctxs *)r->data)->parent, CAUSE_A);
+}
+
+static void cancel_parent_b(struct kctx_race *r)
+{
+	kctx_cancel_cause(((struct race_ctxs *)r->data)->parent, CAUSE_B);
+}
+
+static void check_one_cause_everywhere(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+	int cause = kctx_cause(c->parent);
+
+	if (cause != CAUSE_A && cause != CAUSE_B)
+		kctx_race_fail(r, "parent's cause is neither cancel's");
+	if (kctx_cause(c->child) != cause)
+		kctx_race_fail(r, "child saw another cause than its parent");
+	if (kctx_err(c->child) != -ECANCELED)
+		kctx_race_fail(r, "child not cancelled");
+	put_both(c);
+}
+
+static void concurrent_cancels_agree_on_one_cause(struct kunit *test)
+{
+	struct race_ctxs *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct kctx_race r = {
+		.setup = setup_parent_and_child,
+		.op_a = cancel_parent_a,
+		.op_b = cancel_parent_b,
+		.check = check_one_cause_everywhere,
+		.rounds = race_rounds,
+		.max_jitter_ns = 2000,
+		.data = c,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	kctx_race_run(test, &r);
+}
+
+static void setup_parent_only(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	c->parent = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	c->child = NULL;
+}
+
+static void create_child(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	c->child = kctx_with_cancel(c->parent, GFP_KERNEL);
+}
+
+static void check_child_cancelled_and_unlinked(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	if (IS_ERR(c->child)) {
+		kctx_race_fail(r, "child creation failed");
+		kctx_put(c->parent);
+		return;
+	}
+	if (kctx_cause(c->child) != CAUSE_A)
+		kctx_race_fail(r, "child of a cancelled parent is not cancelled");
+	if (!hlist_empty(&c->parent->children))
+		kctx_race_fail(r, "cancelled parent still lists a child");
+	put_both(c);
+}
+
+static void parent_cancel_against_child_create(struct kunit *test)
+{
+	struct race_ctxs *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct kctx_race r = {
+		.setup = setup_parent_only,
+		.op_a = cancel_parent_a,
+		.op_b = create_child,
+		.check = check_child_cancelled_and_unlinked,
+		.rounds = race_rounds,
+		.max_jitter_ns = 4000,
+		.data = c,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	kctx_race_run(test, &r);
+}
+
+static void setup_deadline_now(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	/* Expire within a few microseconds: right around the cancel. */
+	c->parent = kctx_with_timeout(kctx_background(), 2000 + get_random_u32_below(8000),
+				      GFP_KERNEL);
+	c->child = kctx_with_cancel(c->parent, GFP_KERNEL);
+}
+
+static void idle(struct kctx_race *r)
+{
+}
+
+static void check_deadline_or_cancel_consistently(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+	int err, cause;
+
+	if (kctx_wait_timeout(c->child, KCTX_TEST_WAIT) <= 0)
+		kctx_race_fail(r, "child never became done");
+	err = kctx_err(c->parent);
+	cause = kctx_cause(c->parent);
+	if (!(err == -ECANCELED && cause == CAUSE_A) &&
+	    !(err == -ETIMEDOUT && cause == -ETIMEDOUT))
+		kctx_race_fail(r, "parent's err and cause disagree");
+	if (kctx_err(c->child) != err || kctx_cause(c->child) != cause)
+		kctx_race_fail(r, "child disagrees with its parent");
+	put_both(c);
+}
+
+static void cancel_against_deadline_expiry(struct kunit *test)
+{
+	struct race_ctxs *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct kctx_race r = {
+		.setup = setup_deadline_now,
+		.op_a = cancel_parent_a,
+		.op_b = idle,
+		.check = check_deadline_or_cancel_consistently,
+		.rounds = race_rounds / 4,
+		.max_jitter_ns = 10000,
+		.data = c,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	kctx_race_run(test, &r);
+	kctx_deadline_flush();
+}
+
+static void count_run(struct kctx_callback *cb)
+{
+	atomic_inc(&container_of(cb, struct race_ctxs, cb)->fn_runs);
+}
+
+static void setup_after_func(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	c->parent = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	c->child = NULL;
+	atomic_set(&c->fn_runs, 0);
+	kctx_after_func(c->parent, &c->cb, count_run);
+}
+
+static void stop_after_func(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	c->stopped = kctx_after_func_stop(&c->cb);
+}
+
+static void check_stopped_xor_ran(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	flush_workqueue(kctx_wq);
+	if (c->stopped == !!atomic_read(&c->fn_runs))
+		kctx_race_fail(r, "stop's answer disagrees with whether fn ran");
+	if (atomic_read(&c->fn_runs) > 1)
+		kctx_race_fail(r, "fn ran twice");
+	kctx_put(c->parent);
+}
+
+static void after_func_stop_against_cancel(struct kunit *test)
+{
+	struct race_ctxs *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct kctx_race r = {
+		.setup = setup_after_func,
+		.op_a = stop_after_func,
+		.op_b = cancel_parent_a,
+		.check = check_stopped_xor_ran,
+		.rounds = race_rounds / 2,
+		.max_jitter_ns = 3000,
+		.data = c,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	kctx_race_run(test, &r);
+}
+
+static void drop_child(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	kctx_put(c->child);
+	c->child = NULL;
+}
+
+static void check_parent_list_empty(struct kctx_race *r)
+{
+	struct race_ctxs *c = r->data;
+
+	if (!hlist_empty(&c->parent->children))
+		kctx_race_fail(r, "parent still lists a dropped child");
+	if (refcount_read(&c->parent->ref) != 1)
+		kctx_race_fail(r, "dropped child still holds its parent");
+	kctx_put(c->parent);
+}
+
+static void parent_cancel_against_last_child_put(struct kunit *test)
+{
+	struct race_ctxs *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct kctx_race r = {
+		.setup = setup_parent_and_child,
+		.op_a = cancel_parent_a,
+		.op_b = drop_child,
+		.check = check_parent_list_empty,
+		.rounds = race_rounds,
+		.max_jitter_ns = 2000,
+		.data = c,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	kctx_race_run(test, &r);
+}
+
+static struct kunit_case kctx_race_cases[] = {
+	KUNIT_CASE_SLOW(concurrent_cancels_agree_on_one_cause),
+	KUNIT_CASE_SLOW(parent_cancel_against_child_create),
+	KUNIT_CASE_SLOW(cancel_against_deadline_expiry),
+	KUNIT_CASE_SLOW(after_func_stop_against_cancel),
+	KUNIT_CASE_SLOW(parent_cancel_against_last_child_put),
+	{}
+};
+
+struct kunit_suite kctx_race_suite = {
+	.name = "kctx_race",
+	.test_cases = kctx_race_cases,
+};
+
+kunit_test_suite(kctx_race_suite);
