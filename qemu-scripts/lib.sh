@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared helpers for the kctx harness scripts. Source it; don't run it.
 #
 # Settings (environment):
@@ -126,4 +127,25 @@ kcfg_hash() {
 			"$KCTX_TOP/qemu-scripts/config/$flavour.config" \
 			"$KCTX_TOP"/qemu-scripts/kernel
 	} | sha256sum | cut -c1-16
+}
+
+# Test results, one line each on stdout, TAP-like; qemu-scripts/check counts
+# them. Anything else a test stage prints is commentary.
+t_pass() {
+	echo "ok - $*"
+}
+
+t_fail() {
+	echo "not ok - $*"
+}
+
+# t_skip NAME [WHY]
+t_skip() {
+	echo "ok - $1 # SKIP${2:+ $2}"
+}
+
+# t_note TEXT...: commentary; each line starts with '# ' so that it can
+# never be taken for a result.
+t_note() {
+	printf '%s\n' "$@" | sed 's/^/# /'
 }
