@@ -103,7 +103,8 @@ EXPORT_SYMBOL_GPL(kctx_waiter_finish);
  * kctx_wait() - sleep until a context is done
  * @ctx: the context
  *
- * Context: Process context; sleeps, killably. The background context and
+ * Context: Process context; sleeps, killably. The caller holds a reference
+ * on @ctx for the whole wait. The background context and
  * kctx_without_cancel() contexts are never done.
  * Return: 0 once @ctx is done, or -ERESTARTSYS on a fatal signal.
  */
@@ -118,7 +119,8 @@ EXPORT_SYMBOL_GPL(kctx_wait);
  * @ctx: the context
  * @timeout_jiffies: the longest to sleep, in jiffies
  *
- * Context: Process context; sleeps, killably.
+ * Context: Process context; sleeps, killably. The caller holds a reference
+ * on @ctx for the whole wait.
  * Return: the jiffies left (at least 1) once @ctx is done, 0 on timeout,
  * or -ERESTARTSYS on a fatal signal.
  */

@@ -2,6 +2,7 @@
 /*
  * kctx_test.ko: kctx's KUnit suites, and the helpers they share.
  */
+#include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/random.h>
@@ -18,15 +19,27 @@ static int kctx_test_thread_fn(void *data)
 	return 0;
 }
 
-/* Start @fn(@data) in a kthread; kctx_test_thread_join() must follow. */
-void kctx_test_thread_start(struct kunit *test, struct kctx_test_thread *t,
-			    int (*fn)(void *data), void *data)
+/*
+ * Start @fn(@data) in a kthread, on @cpu if it is not -1;
+ * kctx_test_thread_join() must follow.
+ */
+static void kctx_test_thread_start_on(struct kunit *test, struct kctx_test_thread *t,
+				      int (*fn)(void *data), void *data, int cpu)
 {
 	t->fn = fn;
 	t->data = data;
 	init_completion(&t->exited);
-	t->task = kthread_run(kctx_test_thread_fn, t, "kctx-test");
+	t->task = kthread_create(kctx_test_thread_fn, t, "kctx-test");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->task));
+	if (cpu >= 0)
+		kthread_bind(t->task, cpu);
+	wake_up_process(t->task);
+}
+
+void kctx_test_thread_start(struct kunit *test, struct kctx_test_thread *t,
+			    int (*fn)(void *data), void *data)
+{
+	kctx_test_thread_start_on(test, t, fn, data, -1);
 }
 
 /* Wait for the thread's function to return. False if it took too long. */
@@ -93,16 +106,24 @@ static int kctx_race_side_fn(void *data)
 	return 0;
 }
 
-/* Run @r's rounds on two threads and report the failures in @test. */
+/*
+ * Run @r's rounds on two threads, each bound to its own CPU so that the two
+ * sides truly overlap, and report the failures in @test.
+ */
 void kctx_race_run(struct kunit *test, struct kctx_race *r)
 {
 	struct kctx_race_side sides[2] = { { r, 0 }, { r, 1 } };
 	struct kctx_test_thread t[2];
+	int cpu0, cpu1;
 
+	cpu0 = cpumask_first(cpu_online_mask);
+	cpu1 = cpumask_next(cpu0, cpu_online_mask);
+	if (cpu1 >= nr_cpu_ids)
+		kunit_skip(test, "a race needs two CPUs");
 	atomic_set(&r->arrived, 0);
 	atomic_set(&r->failures, 0);
-	kctx_test_thread_start(test, &t[0], kctx_race_side_fn, &sides[0]);
-	kctx_test_thread_start(test, &t[1], kctx_race_side_fn, &sides[1]);
+	kctx_test_thread_start_on(test, &t[0], kctx_race_side_fn, &sides[0], cpu0);
+	kctx_test_thread_start_on(test, &t[1], kctx_race_side_fn, &sides[1], cpu1);
 	/* Killable: a long race is not a hung task. */
 	KUNIT_ASSERT_EQ(test, wait_for_completion_killable(&t[0].exited), 0);
 	KUNIT_ASSERT_EQ(test, wait_for_completion_killable(&t[1].exited), 0);

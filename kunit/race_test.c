@@ -6,7 +6,7 @@
  */
 #include "kctx_test.h"
 
-static unsigned int race_rounds = 20000;
+static unsigned int race_rounds = 10000;
 module_param(race_rounds, uint, 0444);
 MODULE_PARM_DESC(race_rounds, "rounds per race in the kctx_race suite");
 
