@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kctx: Go-style contexts, as file descriptors.
+ *
+ * Open KCTX_DEVICE and issue KCTX_CREATE on it to make a root context (a
+ * child of the background root). Every context is a file descriptor: issue
+ * the commands below on it, poll() it, pass it over SCM_RIGHTS, and see it
+ * in /proc/PID/fdinfo. See Documentation/userspace-api.rst.
+ *
+ * Each command takes a pointer to a struct whose first field is its size
+ * in bytes. A newer kernel accepts an older, shorter struct; an older
+ * kernel accepts a newer, longer one only if the fields it does not know
+ * are zero, and fails with E2BIG otherwise.
+ */
+#ifndef _UAPI_LINUX_KCTX_H
+#define _UAPI_LINUX_KCTX_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KCTX_DEVICE	"/dev/kctx"
+#define KCTX_TYPE	0xC7
+
+/**
+ * DOC: errors
+ *
+ * ========= =============================================================
+ * ENOTTY    unknown command, or a command the fd does not take
+ * EINVAL    bad flags, a non-zero reserved field, an unknown kind or
+ *           clock, or an unnormalized time
+ * E2BIG     a non-zero tail beyond the struct this kernel knows
+ * EFAULT    a bad pointer
+ * EBADF     not a kctx fd, or not an eventfd
+ * EPERM     the fd is watch-only
+ * ENOENT    KCTX_VALUE: no context in the chain carries the key
+ * EMFILE    the process's fd table is full
+ * ENOSPC    the user's cap on live contexts, or the fd's cap on attached
+ *           eventfds, is reached
+ * ENOMEM    out of memory, or the caller's memory cgroup is at its limit
+ * ========= =============================================================
+ */
+
+/**
+ * DOC: fds
+ *
+ * A context fd is an owner fd or a watch-only fd. KCTX_CREATE returns an
+ * owner fd, KCTX_WATCH a watch-only one. Closing the last reference to an
+ * owner fd, by close() or by the death of every process that holds it,
+ * cancels the context with the cause -EOWNERDEAD, so kernel work started
+ * for a crashed process stops.
+ *
+ * poll(), select() and epoll report EPOLLIN | EPOLLRDNORM once the context
+ * is done, and nothing before. read() and write() are not supported.
+ */
+
+enum {
+	KCTX_CMD_BASE = 0x00,
+	KCTX_CMD_CREATE = KCTX_CMD_BASE,
+	KCTX_CMD_CANCEL,
+	KCTX_CMD_STATE,
+	KCTX_CMD_VALUE,
+	KCTX_CMD_ATTACH_EVENTFD,
+	KCTX_CMD_WATCH,
+};
+
+/**
+ * enum kctx_kind - the kind of context KCTX_CREATE makes
+ * @KCTX_KIND_CANCEL: done when cancelled or when its parent is done
+ * @KCTX_KIND_DEADLINE: also done, with -ETIMEDOUT, at a deadline
+ * @KCTX_KIND_VALUE: carries a 64-bit value under a 64-bit key; done with
+ *	its parent and cannot be cancelled by itself
+ * @KCTX_KIND_WITHOUT_CANCEL: keeps its parent's values, is never done, and
+ *	has no deadline
+ */
+enum kctx_kind {
+	KCTX_KIND_CANCEL = 0,
+	KCTX_KIND_DEADLINE = 1,
+	KCTX_KIND_VALUE = 2,
+	KCTX_KIND_WITHOUT_CANCEL = 3,
+};
+
+/* KCTX_CREATE and KCTX_WATCH: the new fd is not O_CLOEXEC. */
+#define KCTX_FD_NO_CLOEXEC	(1U << 0)
+/* KCTX_CREATE: the deadline is a duration from now, not a time. */
+#define KCTX_CREATE_RELATIVE	(1U << 1)
+
+/**
+ * struct kctx_create - argument of KCTX_CREATE
+ * @size: sizeof(struct kctx_create)
+ * @flags: KCTX_FD_NO_CLOEXEC, KCTX_CREATE_RELATIVE
+ * @kind: an enum kctx_kind
+ * @clockid: for a deadline: CLOCK_MONOTONIC, CLOCK_BOOTTIME or
+ *	CLOCK_REALTIME; ignored with KCTX_CREATE_RELATIVE. The deadline is
+ *	turned into a CLOCK_MONOTONIC time when the context is made, so
+ *	later steps of the realtime clock do not move it.
+ * @deadline_sec: seconds of the deadline, or of the duration; >= 0
+ * @deadline_nsec: nanoseconds, below 1000000000
+ * @__reserved: must be zero
+ * @key: for a value: the key
+ * @value: for a value: the value
+ *
+ * Issued on KCTX_DEVICE, it makes a child of the background root; issued
+ * on a context fd, a child of that context. The fd must be an owner fd.
+ *
+ * Return: a new owner fd, O_CLOEXEC unless KCTX_FD_NO_CLOEXEC.
+ */
+struct kctx_create {
+	__u32 size;
+	__u32 flags;
+	__u32 kind;
+	__u32 clockid;
+	__s64 deadline_sec;
+	__u32 deadline_nsec;
+	__u32 __reserved;
+	__aligned_u64 key;
+	__aligned_u64 value;
+};
+#define KCTX_CREATE		_IO(KCTX_TYPE, KCTX_CMD_CREATE)
+
+/* KCTX_CANCEL: @code and @user_cause carry a cause. */
+#define KCTX_CANCEL_CAUSE	(1U << 0)
+
+/**
+ * struct kctx_cancel - argument of KCTX_CANCEL
+ * @size: sizeof(struct kctx_cancel)
+ * @flags: KCTX_CANCEL_CAUSE
+ * @code: an errno-like cause, by convention negative; 0 means
+ *	-ECANCELED. Kernel code that works for the context sees it.
+ * @__reserved: must be zero
+ * @user_cause: any 64-bit value, for userspace to explain itself
+ *
+ * Cancels the context and all its descendants, unless it is already done:
+ * the first cancel wins. Value and without-cancel contexts cannot be
+ * cancelled by themselves; for them this does nothing.
+ *
+ * Return: 0, or -EPERM on a watch-only fd.
+ */
+struct kctx_cancel {
+	__u32 size;
+	__u32 flags;
+	__s32 code;
+	__u32 __reserved;
+	__aligned_u64 user_cause;
+};
+#define KCTX_CANCEL		_IO(KCTX_TYPE, KCTX_CMD_CANCEL)
+
+/* struct kctx_state.state: */
+#define KCTX_STATE_DONE		(1U << 0)
+#define KCTX_STATE_DEADLINE	(1U << 1)	/* @deadline_ns is valid */
+#define KCTX_STATE_USER_CAUSE	(1U << 2)	/* @user_cause is valid */
+#define KCTX_STATE_OWNER	(1U << 3)	/* this fd is an owner fd */
+
+/**
+ * struct kctx_state - argument of KCTX_STATE
+ * @size: sizeof(struct kctx_state)
+ * @flags: must be zero
+ * @state: KCTX_STATE_* bits
+ * @err: 0 while live, -ECANCELED or -ETIMEDOUT once done
+ * @cause: the code of the cancel that reached the context; equals @err
+ *	when none was given
+ * @canceller_pid: the process that cancelled, in the caller's pid
+ *	namespace; 0 for a deadline, for a kernel cancel, or if that
+ *	process is gone
+ * @kind: the context's enum kctx_kind
+ * @user_cause: the user cause of the cancel that reached the context
+ * @deadline_ns: the effective deadline on CLOCK_MONOTONIC: the earliest
+ *	of the context's own and its ancestors'
+ * @id: the context's id, unique while kctx is loaded
+ * @parent_id: the parent's id; 1 is the background root
+ *
+ * Everything but @size and @flags is written by the kernel.
+ *
+ * Return: 0.
+ */
+struct kctx_state {
+	__u32 size;
+	__u32 flags;
+	__u32 state;
+	__s32 err;
+	__s32 cause;
+	__s32 canceller_pid;
+	__u32 kind;
+	__u32 __reserved;
+	__aligned_u64 user_cause;
+	__aligned_u64 deadline_ns;
+	__aligned_u64 id;
+	__aligned_u64 parent_id;
+};
+#define KCTX_STATE		_IO(KCTX_TYPE, KCTX_CMD_STATE)
+
+/**
+ * struct kctx_value - argument of KCTX_VALUE
+ * @size: sizeof(struct kctx_value)
+ * @flags: must be zero
+ * @key: the key to look up through the chain; the nearest wins
+ * @value: written by the kernel: the value found
+ *
+ * Userspace keys and values are apart from the kernel's: neither side
+ * can read or shadow the other's.
+ *
+ * Return: 0, or -ENOENT if no context in the chain carries @key.
+ */
+struct kctx_value {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 key;
+	__aligned_u64 value;
+};
+#define KCTX_VALUE		_IO(KCTX_TYPE, KCTX_CMD_VALUE)
+
+/**
+ * struct kctx_attach_eventfd - argument of KCTX_ATTACH_EVENTFD
+ * @size: sizeof(struct kctx_attach_eventfd)
+ * @flags: must be zero
+ * @eventfd: an eventfd; it is signalled with 1 once the context is done,
+ *	at once if it already is
+ * @__reserved: must be zero
+ *
+ * The attachment lasts until the context fd is closed, and holds its own
+ * reference on the eventfd, so closing the eventfd early is harmless.
+ *
+ * Return: 0; -EBADF if @eventfd is not an eventfd; -EPERM on a watch-only
+ * fd; -ENOSPC past KCTX_MAX_EVENTFDS attachments on this fd.
+ */
+struct kctx_attach_eventfd {
+	__u32 size;
+	__u32 flags;
+	__s32 eventfd;
+	__u32 __reserved;
+};
+#define KCTX_ATTACH_EVENTFD	_IO(KCTX_TYPE, KCTX_CMD_ATTACH_EVENTFD)
+#define KCTX_MAX_EVENTFDS	64
+
+/**
+ * struct kctx_watch - argument of KCTX_WATCH
+ * @size: sizeof(struct kctx_watch)
+ * @flags: KCTX_FD_NO_CLOEXEC
+ *
+ * Makes a watch-only fd for the same context: it can be polled, queried
+ * and passed on, but not used to cancel, create children or attach
+ * eventfds. Closing it never cancels anything.
+ *
+ * Return: the new fd.
+ */
+struct kctx_watch {
+	__u32 size;
+	__u32 flags;
+};
+#define KCTX_WATCH		_IO(KCTX_TYPE, KCTX_CMD_WATCH)
+
+#endif /* _UAPI_LINUX_KCTX_H */
