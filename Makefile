@@ -23,7 +23,7 @@ help:
 	@echo 'qemu-scripts/run-vm --help runs your own commands in the VM.'
 
 demo:
-	$(Q)/run-vm --kernel stock --add $(Q)/demo.sh -- demo.sh
+	$(Q)/run-vm --kernel stock --quiet-boot --add $(Q)/demo.sh -- demo.sh
 
 check:
 	$(Q)/check
