@@ -20,9 +20,7 @@
 /**
  * kctx_mark_done() - make a node done, if nothing did so first
  * @ctx: the node
- * @err: -ECANCELED or -ETIMEDOUT
- * @cause: the cause to report
- * @canceller: global tgid of the canceller, or 0
+ * @why: the error, cause and canceller to record
  *
  * Runs the node's hooks under its lock, then wakes kctx_wait() sleepers.
  * Descendants are the caller's business (kctx_propagate()).
@@ -30,7 +28,7 @@
  * Context: Any context; takes @ctx's lock with interrupts off.
  * Return: true if this call made @ctx done.
  */
-bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller)
+bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 {
 	struct kctx_hook *hook;
 	struct hlist_node *tmp;
@@ -41,10 +39,12 @@ bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller)
 		spin_unlock_irqrestore(&ctx->lock, flags);
 		return false;
 	}
-	ctx->cause = cause;
-	ctx->canceller = canceller;
+	ctx->cause = why->cause;
+	ctx->canceller = why->canceller;
+	ctx->has_user_cause = why->has_user_cause;
+	ctx->user_cause = why->user_cause;
 	/* Pairs with the acquire in kctx_err() and friends: cause first. */
-	smp_store_release(&ctx->err, err);
+	smp_store_release(&ctx->err, why->err);
 	hlist_for_each_entry_safe(hook, tmp, &ctx->hooks, node) {
 		hlist_del_init(&hook->node);
 		hook->fn(hook);
@@ -52,7 +52,7 @@ bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller)
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
 	complete_all(&ctx->done);
-	trace_kctx_cancel(ctx, err, cause);
+	trace_kctx_cancel(ctx, why->err, why->cause);
 	return true;
 }
 
@@ -98,22 +98,21 @@ static struct kctx *kctx_pop_child(struct kctx *node)
  * kctx_propagate() - make every descendant of a done node done
  * @root: a done node; the caller holds a reference on it
  *
- * Every node that this walk marks gets @root's err, cause and canceller.
+ * Every node that this walk marks gets @root's struct kctx_why.
  *
  * Context: Process context; sleeps (cond_resched()) between nodes.
  */
 void kctx_propagate(struct kctx *root)
 {
-	int err = kctx_err(root);
-	int cause = READ_ONCE(root->cause);
-	pid_t canceller = READ_ONCE(root->canceller);
 	struct kctx *node = root, *child;
+	struct kctx_why why;
 
 	might_sleep();
+	kctx_why_get(root, &why);
 	for (;;) {
 		child = kctx_pop_child(node);
 		if (child) {
-			if (kctx_mark_done(child, err, cause, canceller)) {
+			if (kctx_mark_done(child, &why)) {
 				kctx_deadline_stop(child);
 				node = child;	/* our reference pins it */
 			} else {
@@ -151,17 +150,34 @@ void kctx_propagate(struct kctx *root)
  */
 void kctx_cancel_cause(struct kctx *ctx, int cause)
 {
+	struct kctx_why why = {
+		.err = -ECANCELED,
+		.cause = cause ?: -ECANCELED,
+		.canceller = current->flags & PF_KTHREAD ? 0 : task_tgid_nr(current),
+	};
+
+	kctx_cancel_why(ctx, &why);
+}
+EXPORT_SYMBOL_GPL(kctx_cancel_cause);
+
+/**
+ * kctx_cancel_why() - kctx_cancel_cause() with a full record of why
+ * @ctx: the context
+ * @why: what kctx_err(), kctx_cause() and the uapi will report
+ *
+ * Context: Process context; may sleep. The caller holds a reference.
+ */
+void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why)
+{
 	might_sleep();
-	if (ctx->kind != KCTX_CANCEL && ctx->kind != KCTX_DEADLINE)
+	if (ctx->kind != KCTX_NODE_CANCEL && ctx->kind != KCTX_NODE_DEADLINE)
 		return;
-	if (!kctx_mark_done(ctx, -ECANCELED, cause ?: -ECANCELED,
-			    task_tgid_nr(current)))
+	if (!kctx_mark_done(ctx, why))
 		return;
 	kctx_deadline_stop(ctx);
 	kctx_unlink(ctx);
 	kctx_propagate(ctx);
 }
-EXPORT_SYMBOL_GPL(kctx_cancel_cause);
 
 /**
  * kctx_cancel() - cancel a context

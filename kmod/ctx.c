@@ -10,7 +10,7 @@
 
 struct kctx kctx_bg = {
 	.ref = REFCOUNT_INIT(1),
-	.kind = KCTX_BACKGROUND,
+	.kind = KCTX_NODE_BACKGROUND,
 	.lock = __SPIN_LOCK_UNLOCKED(kctx_bg.lock),
 	.done = COMPLETION_INITIALIZER(kctx_bg.done),
 	.children = HLIST_HEAD_INIT,
@@ -51,7 +51,7 @@ struct kctx *kctx_todo(void)
 EXPORT_SYMBOL_GPL(kctx_todo);
 
 /* A node ready to be linked, or an ERR_PTR. Only its creator can see it. */
-static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_kind kind,
+static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind,
 			       gfp_t gfp, unsigned long site)
 {
 	struct kctx *ctx;
@@ -66,19 +66,42 @@ static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_kind kind,
 	spin_lock_init(&ctx->lock);
 	init_completion(&ctx->done);
 	ctx->parent = kctx_get(parent);
-	ctx->deadline = kind == KCTX_DETACHED ? KTIME_MAX : parent->deadline;
+	ctx->deadline = kind == KCTX_NODE_DETACHED ? KTIME_MAX : parent->deadline;
 	ctx->id = atomic64_inc_return(&kctx_last_id);
 	ctx->site = site;
 	return ctx;
 }
 
 /* A node that was never linked, because it is done at birth. */
-static void kctx_born_done(struct kctx *ctx, int err, int cause, pid_t who)
+static void kctx_born_done(struct kctx *ctx, const struct kctx_why *why)
 {
-	ctx->cause = cause;
-	ctx->canceller = who;
-	ctx->err = err;
+	ctx->cause = why->cause;
+	ctx->canceller = why->canceller;
+	ctx->has_user_cause = why->has_user_cause;
+	ctx->user_cause = why->user_cause;
+	ctx->err = why->err;
 	complete_all(&ctx->done);
+}
+
+/**
+ * kctx_why_get() - read why a node is done
+ * @ctx: the node
+ * @why: filled in; all zero while @ctx is live
+ *
+ * Context: Any context.
+ */
+void kctx_why_get(const struct kctx *ctx, struct kctx_why *why)
+{
+	why->err = kctx_err(ctx);
+	if (!why->err) {
+		*why = (struct kctx_why){};
+		return;
+	}
+	/* Written before ->err was released: stable once it is seen. */
+	why->cause = READ_ONCE(ctx->cause);
+	why->canceller = READ_ONCE(ctx->canceller);
+	why->has_user_cause = READ_ONCE(ctx->has_user_cause);
+	why->user_cause = READ_ONCE(ctx->user_cause);
 }
 
 /*
@@ -89,19 +112,21 @@ static void kctx_born_done(struct kctx *ctx, int err, int cause, pid_t who)
 static struct kctx *kctx_link(struct kctx *ctx)
 {
 	struct kctx *up = kctx_up(ctx);
+	struct kctx_why why;
 	unsigned long flags;
 
 	spin_lock_irqsave(&up->lock, flags);
-	if (up->err)
-		kctx_born_done(ctx, up->err, up->cause, up->canceller);
-	else if (ctx->kind == KCTX_DEADLINE && ctx->deadline <= ktime_get())
-		kctx_born_done(ctx, -ETIMEDOUT, -ETIMEDOUT, 0);
+	kctx_why_get(up, &why);
+	if (why.err)
+		kctx_born_done(ctx, &why);
+	else if (ctx->kind == KCTX_NODE_DEADLINE && ctx->deadline <= ktime_get())
+		kctx_born_done(ctx, &kctx_why_deadline);
 	else
 		hlist_add_head_rcu(&ctx->sibling, &up->children);
 	spin_unlock_irqrestore(&up->lock, flags);
 
 	trace_kctx_create(ctx);
-	if (ctx->kind == KCTX_DEADLINE)
+	if (ctx->kind == KCTX_NODE_DEADLINE)
 		kctx_deadline_arm(ctx);
 	return ctx;
 }
@@ -120,7 +145,7 @@ static struct kctx *kctx_link(struct kctx *ctx)
  */
 struct kctx *kctx_with_cancel(struct kctx *parent, gfp_t gfp)
 {
-	struct kctx *ctx = kctx_alloc(parent, KCTX_CANCEL, gfp, _RET_IP_);
+	struct kctx *ctx = kctx_alloc(parent, KCTX_NODE_CANCEL, gfp, _RET_IP_);
 
 	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
 }
@@ -133,12 +158,12 @@ static struct kctx *kctx_new_deadline(struct kctx *parent, ktime_t deadline,
 
 	/* An ancestor expires first: this is only a cancel context. */
 	if (IS_ERR_OR_NULL(parent) || parent->deadline <= deadline)
-		ctx = kctx_alloc(parent, KCTX_CANCEL, gfp, site);
+		ctx = kctx_alloc(parent, KCTX_NODE_CANCEL, gfp, site);
 	else
-		ctx = kctx_alloc(parent, KCTX_DEADLINE, gfp, site);
+		ctx = kctx_alloc(parent, KCTX_NODE_DEADLINE, gfp, site);
 	if (IS_ERR(ctx))
 		return ctx;
-	if (ctx->kind == KCTX_DEADLINE) {
+	if (ctx->kind == KCTX_NODE_DEADLINE) {
 		ctx->deadline = deadline;
 		kctx_deadline_init(ctx);
 	}
@@ -200,17 +225,45 @@ EXPORT_SYMBOL_GPL(kctx_with_timeout);
 struct kctx *kctx_with_value(struct kctx *parent, const void *key, void *val,
 			     gfp_t gfp)
 {
-	struct kctx *ctx = kctx_alloc(parent, KCTX_VALUE, gfp, _RET_IP_);
-	struct kctx_value *v;
+	struct kctx *ctx = kctx_alloc(parent, KCTX_NODE_VALUE, gfp, _RET_IP_);
+	struct kctx_value_node *v;
 
 	if (IS_ERR(ctx))
 		return ctx;
-	v = container_of(ctx, struct kctx_value, ctx);
+	v = container_of(ctx, struct kctx_value_node, ctx);
 	v->key = key;
 	v->val = val;
 	return kctx_link(ctx);
 }
 EXPORT_SYMBOL_GPL(kctx_with_value);
+
+/**
+ * kctx_with_user_value() - a child carrying a value under a userspace key
+ * @parent: the parent context
+ * @key: userspace's key
+ * @val: userspace's value
+ * @gfp: allocation flags
+ *
+ * Userspace's keys live apart from the kernel's, which are addresses: a
+ * user key equal to some module's key address must not hand that module a
+ * user-chosen "pointer", nor show userspace a kernel pointer.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_with_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp)
+{
+	struct kctx *ctx = kctx_alloc(parent, KCTX_NODE_USER_VALUE, gfp, _RET_IP_);
+	struct kctx_value_node *v;
+
+	if (IS_ERR(ctx))
+		return ctx;
+	v = container_of(ctx, struct kctx_value_node, ctx);
+	v->ukey = key;
+	v->uval = val;
+	return kctx_link(ctx);
+}
 
 /**
  * kctx_without_cancel() - a child that outlives its parent's cancellation
@@ -227,7 +280,7 @@ EXPORT_SYMBOL_GPL(kctx_with_value);
  */
 struct kctx *kctx_without_cancel(struct kctx *parent, gfp_t gfp)
 {
-	struct kctx *ctx = kctx_alloc(parent, KCTX_DETACHED, gfp, _RET_IP_);
+	struct kctx *ctx = kctx_alloc(parent, KCTX_NODE_DETACHED, gfp, _RET_IP_);
 
 	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
 }
@@ -360,18 +413,43 @@ EXPORT_SYMBOL_GPL(kctx_deadline);
  */
 void *kctx_value(const struct kctx *ctx, const void *key)
 {
-	const struct kctx_value *v;
+	const struct kctx_value_node *v;
 
 	for (; ctx != &kctx_bg; ctx = ctx->parent) {
-		if (ctx->kind != KCTX_VALUE)
+		if (ctx->kind != KCTX_NODE_VALUE)
 			continue;
-		v = container_of(ctx, struct kctx_value, ctx);
+		v = container_of(ctx, struct kctx_value_node, ctx);
 		if (v->key == key)
 			return v->val;
 	}
 	return NULL;
 }
 EXPORT_SYMBOL_GPL(kctx_value);
+
+/**
+ * kctx_user_value() - look a userspace value up through a context's chain
+ * @ctx: the context
+ * @key: userspace's key
+ * @val: set to the value, if found
+ *
+ * Context: Any context; the caller holds a reference on @ctx.
+ * Return: true if a context in the chain carries @key.
+ */
+bool kctx_user_value(const struct kctx *ctx, u64 key, u64 *val)
+{
+	const struct kctx_value_node *v;
+
+	for (; ctx != &kctx_bg; ctx = ctx->parent) {
+		if (ctx->kind != KCTX_NODE_USER_VALUE)
+			continue;
+		v = container_of(ctx, struct kctx_value_node, ctx);
+		if (v->ukey == key) {
+			*val = v->uval;
+			return true;
+		}
+	}
+	return false;
+}
 
 /**
  * kctx_id() - a context's identifier

@@ -14,13 +14,14 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
-enum kctx_kind {
-	KCTX_BACKGROUND,	/* the root; never done, never freed */
-	KCTX_CANCEL,		/* cancellable */
-	KCTX_DEADLINE,		/* cancellable, and has its own armed timer */
-	KCTX_VALUE,		/* carries a value; done when its parent is */
-	KCTX_DETACHED,		/* kctx_without_cancel(): never done */
-	KCTX_NR_KINDS
+enum kctx_node_kind {
+	KCTX_NODE_BACKGROUND,	/* the root; never done, never freed */
+	KCTX_NODE_CANCEL,		/* cancellable */
+	KCTX_NODE_DEADLINE,		/* cancellable, and has its own armed timer */
+	KCTX_NODE_VALUE,		/* carries a value; done when its parent is */
+	KCTX_NODE_USER_VALUE,	/* the same, for userspace's own keys */
+	KCTX_NODE_DETACHED,		/* kctx_without_cancel(): never done */
+	KCTX_NODE_NR_KINDS
 };
 
 /*
@@ -48,7 +49,8 @@ enum kctx_kind {
  */
 struct kctx {
 	refcount_t ref;			/* A */
-	u8 kind;			/* I: enum kctx_kind */
+	u8 kind;			/* I: enum kctx_node_kind */
+	bool has_user_cause;		/* D */
 	spinlock_t lock;
 	int err;			/* L: 0, -ECANCELED or -ETIMEDOUT */
 	int cause;			/* D */
@@ -67,12 +69,34 @@ struct kctx {
 	ktime_t deadline;		/* I: effective; KTIME_MAX for none */
 	u64 id;				/* I */
 	unsigned long site;		/* I: the constructor's caller */
+	u64 user_cause;			/* D: userspace's own cause */
 };
 
-struct kctx_value {
+/*
+ * Why a node is done. A cancel that reaches descendants gives each of them
+ * the same record, so all report what the canceller said.
+ */
+struct kctx_why {
+	int err;		/* -ECANCELED or -ETIMEDOUT */
+	int cause;		/* errno-like; kctx_cause() */
+	pid_t canceller;	/* global tgid, 0 for a deadline or a kthread */
+	bool has_user_cause;
+	u64 user_cause;
+};
+
+/* KCTX_NODE_VALUE keys are addresses; KCTX_NODE_USER_VALUE keys are userspace's. */
+struct kctx_value_node {
 	struct kctx ctx;
-	const void *key;		/* I */
-	void *val;			/* I */
+	union {
+		struct {
+			const void *key;	/* I */
+			void *val;		/* I */
+		};
+		struct {
+			u64 ukey;		/* I */
+			u64 uval;		/* I */
+		};
+	};
 };
 
 struct kctx_timer {
@@ -81,13 +105,14 @@ struct kctx_timer {
 };
 
 extern struct kctx kctx_bg;
+extern const struct kctx_why kctx_why_deadline;
 extern struct workqueue_struct *kctx_wq;
-extern struct kmem_cache *kctx_caches[KCTX_NR_KINDS];
+extern struct kmem_cache *kctx_caches[KCTX_NODE_NR_KINDS];
 
 /* kctx_up() - the node whose ->children list holds @ctx. */
 static inline struct kctx *kctx_up(const struct kctx *ctx)
 {
-	return ctx->kind == KCTX_DETACHED ? &kctx_bg : ctx->parent;
+	return ctx->kind == KCTX_NODE_DETACHED ? &kctx_bg : ctx->parent;
 }
 
 static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
@@ -95,10 +120,16 @@ static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
 	return container_of(ctx, struct kctx_timer, ctx);
 }
 
+/* ctx.c */
+struct kctx *kctx_with_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp);
+bool kctx_user_value(const struct kctx *ctx, u64 key, u64 *val);
+void kctx_why_get(const struct kctx *ctx, struct kctx_why *why);
+
 /* cancel.c */
-bool kctx_mark_done(struct kctx *ctx, int err, int cause, pid_t canceller);
+bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why);
 void kctx_unlink(struct kctx *ctx);
 void kctx_propagate(struct kctx *root);
+void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why);
 
 /* deadline.c */
 void kctx_deadline_init(struct kctx *ctx);

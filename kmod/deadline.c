@@ -32,6 +32,11 @@ static void kctx_expire_work_fn(struct work_struct *work)
 
 static DECLARE_WORK(kctx_expire_work, kctx_expire_work_fn);
 
+const struct kctx_why kctx_why_deadline = {
+	.err = -ETIMEDOUT,
+	.cause = -ETIMEDOUT,
+};
+
 static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 {
 	struct kctx *ctx = &container_of(timer, struct kctx_timer, timer)->ctx;
@@ -42,14 +47,14 @@ static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 	 * else's, and doing it again is harmless: every node it could reach
 	 * takes this node's err and cause either way.
 	 */
-	kctx_mark_done(ctx, -ETIMEDOUT, -ETIMEDOUT, 0);
+	kctx_mark_done(ctx, &kctx_why_deadline);
 	if (llist_add(&ctx->expired, &kctx_expired))
 		queue_work(kctx_wq, &kctx_expire_work);
 	return HRTIMER_NORESTART;
 }
 
 /**
- * kctx_deadline_init() - set up the timer of a KCTX_DEADLINE node
+ * kctx_deadline_init() - set up the timer of a KCTX_NODE_DEADLINE node
  * @ctx: the node, not yet published
  *
  * Context: Any context.
@@ -64,7 +69,7 @@ void kctx_deadline_init(struct kctx *ctx)
 
 /**
  * kctx_deadline_arm() - start the timer, unless the node is already done
- * @ctx: a KCTX_DEADLINE node
+ * @ctx: a KCTX_NODE_DEADLINE node
  *
  * Arming under the node's lock orders it against kctx_mark_done(): either
  * the canceller's kctx_deadline_stop() sees the timer armed, or this sees
@@ -96,7 +101,7 @@ void kctx_deadline_arm(struct kctx *ctx)
  */
 void kctx_deadline_stop(struct kctx *ctx)
 {
-	if (ctx->kind != KCTX_DEADLINE)
+	if (ctx->kind != KCTX_NODE_DEADLINE)
 		return;
 	if (hrtimer_try_to_cancel(&kctx_to_timer(ctx)->timer) == 1)
 		kctx_put(ctx);

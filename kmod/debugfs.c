@@ -19,12 +19,13 @@
 
 static struct dentry *kctx_debugfs_dir;
 
-static const char *const kctx_kind_names[KCTX_NR_KINDS] = {
-	[KCTX_BACKGROUND] = "background",
-	[KCTX_CANCEL] = "cancel",
-	[KCTX_DEADLINE] = "deadline",
-	[KCTX_VALUE] = "value",
-	[KCTX_DETACHED] = "detached",
+static const char *const kctx_kind_names[KCTX_NODE_NR_KINDS] = {
+	[KCTX_NODE_BACKGROUND] = "background",
+	[KCTX_NODE_CANCEL] = "cancel",
+	[KCTX_NODE_DEADLINE] = "deadline",
+	[KCTX_NODE_VALUE] = "value",
+	[KCTX_NODE_USER_VALUE] = "user_value",
+	[KCTX_NODE_DETACHED] = "detached",
 };
 
 static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,

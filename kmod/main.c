@@ -7,11 +7,11 @@
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
-#include "ctx.h"
+#include "file.h"
 
 struct workqueue_struct *kctx_wq;
 EXPORT_SYMBOL_IF_KUNIT(kctx_wq);
-struct kmem_cache *kctx_caches[KCTX_NR_KINDS];
+struct kmem_cache *kctx_caches[KCTX_NODE_NR_KINDS];
 EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
 
 /*
@@ -22,27 +22,25 @@ EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
 static int __init kctx_caches_create(void)
 {
 	const slab_flags_t flags = SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE;
+	struct kmem_cache **c = kctx_caches;
 
-	kctx_caches[KCTX_CANCEL] = kmem_cache_create("kctx", sizeof(struct kctx),
-						     0, flags, NULL);
-	kctx_caches[KCTX_VALUE] = kmem_cache_create("kctx_value",
-						    sizeof(struct kctx_value),
-						    0, flags, NULL);
-	kctx_caches[KCTX_DEADLINE] = kmem_cache_create("kctx_deadline",
-						       sizeof(struct kctx_timer),
-						       0, flags, NULL);
-	kctx_caches[KCTX_DETACHED] = kctx_caches[KCTX_CANCEL];
-	if (!kctx_caches[KCTX_CANCEL] || !kctx_caches[KCTX_VALUE] ||
-	    !kctx_caches[KCTX_DEADLINE])
+	c[KCTX_NODE_CANCEL] = kmem_cache_create("kctx", sizeof(struct kctx), 0, flags, NULL);
+	c[KCTX_NODE_VALUE] = kmem_cache_create("kctx_value", sizeof(struct kctx_value_node),
+					       0, flags, NULL);
+	c[KCTX_NODE_DEADLINE] = kmem_cache_create("kctx_deadline", sizeof(struct kctx_timer),
+						  0, flags, NULL);
+	c[KCTX_NODE_USER_VALUE] = c[KCTX_NODE_VALUE];
+	c[KCTX_NODE_DETACHED] = c[KCTX_NODE_CANCEL];
+	if (!c[KCTX_NODE_CANCEL] || !c[KCTX_NODE_VALUE] || !c[KCTX_NODE_DEADLINE])
 		return -ENOMEM;
 	return 0;
 }
 
 static void kctx_caches_destroy(void)
 {
-	kmem_cache_destroy(kctx_caches[KCTX_DEADLINE]);
-	kmem_cache_destroy(kctx_caches[KCTX_VALUE]);
-	kmem_cache_destroy(kctx_caches[KCTX_CANCEL]);
+	kmem_cache_destroy(kctx_caches[KCTX_NODE_DEADLINE]);
+	kmem_cache_destroy(kctx_caches[KCTX_NODE_VALUE]);
+	kmem_cache_destroy(kctx_caches[KCTX_NODE_CANCEL]);
 }
 
 static int __init kctx_init(void)
@@ -59,8 +57,15 @@ static int __init kctx_init(void)
 		goto err_destroy_caches;
 	}
 	kctx_debugfs_init();
+	/* Last: once /dev/kctx exists, userspace can reach everything above. */
+	err = kctx_dev_init();
+	if (err)
+		goto err_remove_debugfs;
 	return 0;
 
+err_remove_debugfs:
+	kctx_debugfs_exit();
+	destroy_workqueue(kctx_wq);
 err_destroy_caches:
 	kctx_caches_destroy();
 	return err;
@@ -68,6 +73,7 @@ err_destroy_caches:
 
 static void __exit kctx_exit(void)
 {
+	kctx_dev_exit();
 	kctx_debugfs_exit();
 	/* Nodes can be freed only once queued walks are done and RCU has run. */
 	kctx_deadline_flush();

@@ -56,7 +56,7 @@ static void later_child_deadline_is_capped_and_arms_no_timer(struct kunit *test)
 	child = KCTX_TEST_NEW(test, kctx_with_deadline(parent, ktime_add_ns(d, 1), GFP_KERNEL));
 	KUNIT_ASSERT_TRUE(test, kctx_deadline(child, &got));
 	KUNIT_EXPECT_EQ(test, got, d);
-	KUNIT_EXPECT_EQ(test, child->kind, KCTX_CANCEL);
+	KUNIT_EXPECT_EQ(test, child->kind, KCTX_NODE_CANCEL);
 	KUNIT_EXPECT_EQ(test, refcount_read(&child->ref), 1);
 	kctx_put(child);
 	kctx_put(parent);
@@ -71,7 +71,7 @@ static void earlier_child_deadline_is_its_own(struct kunit *test)
 	child = KCTX_TEST_NEW(test, kctx_with_deadline(parent, ktime_sub_ns(d, 1), GFP_KERNEL));
 	KUNIT_ASSERT_TRUE(test, kctx_deadline(child, &got));
 	KUNIT_EXPECT_EQ(test, got, ktime_sub_ns(d, 1));
-	KUNIT_EXPECT_EQ(test, child->kind, KCTX_DEADLINE);
+	KUNIT_EXPECT_EQ(test, child->kind, KCTX_NODE_DEADLINE);
 	kctx_put(child);
 	kctx_put(parent);
 }

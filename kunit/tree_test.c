@@ -290,12 +290,12 @@ static void debugfs_tree_shows_state_and_nesting(struct kunit *test)
 static void object_sizes_are_reported(struct kunit *test)
 {
 	kunit_info(test, "kctx %u B, kctx_value %u B, kctx_deadline %u B (slab object sizes)",
-		   kmem_cache_size(kctx_caches[KCTX_CANCEL]),
-		   kmem_cache_size(kctx_caches[KCTX_VALUE]),
-		   kmem_cache_size(kctx_caches[KCTX_DEADLINE]));
+		   kmem_cache_size(kctx_caches[KCTX_NODE_CANCEL]),
+		   kmem_cache_size(kctx_caches[KCTX_NODE_VALUE]),
+		   kmem_cache_size(kctx_caches[KCTX_NODE_DEADLINE]));
 	/* The budget holds for production kernels; lockdep and KASAN inflate these. */
-	KUNIT_EXPECT_GE(test, kmem_cache_size(kctx_caches[KCTX_CANCEL]), sizeof(struct kctx));
-	KUNIT_EXPECT_GE(test, kmem_cache_size(kctx_caches[KCTX_DEADLINE]),
+	KUNIT_EXPECT_GE(test, kmem_cache_size(kctx_caches[KCTX_NODE_CANCEL]), sizeof(struct kctx));
+	KUNIT_EXPECT_GE(test, kmem_cache_size(kctx_caches[KCTX_NODE_DEADLINE]),
 			sizeof(struct kctx_timer));
 }
 

@@ -8,13 +8,15 @@
  * in /proc/PID/fdinfo. See Documentation/userspace-api.rst.
  *
  * Each command takes a pointer to a struct whose first field is its size
- * in bytes. A newer kernel accepts an older, shorter struct; an older
+ * in bytes, at least the size of the struct's first version (EINVAL
+ * otherwise). A newer kernel accepts an older, shorter struct; an older
  * kernel accepts a newer, longer one only if the fields it does not know
  * are zero, and fails with E2BIG otherwise.
  */
 #ifndef _UAPI_LINUX_KCTX_H
 #define _UAPI_LINUX_KCTX_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -80,9 +82,9 @@ enum kctx_kind {
 };
 
 /* KCTX_CREATE and KCTX_WATCH: the new fd is not O_CLOEXEC. */
-#define KCTX_FD_NO_CLOEXEC	(1U << 0)
+#define KCTX_FD_NO_CLOEXEC	_BITUL(0)
 /* KCTX_CREATE: the deadline is a duration from now, not a time. */
-#define KCTX_CREATE_RELATIVE	(1U << 1)
+#define KCTX_CREATE_RELATIVE	_BITUL(1)
 
 /**
  * struct kctx_create - argument of KCTX_CREATE
@@ -115,10 +117,11 @@ struct kctx_create {
 	__aligned_u64 key;
 	__aligned_u64 value;
 };
+
 #define KCTX_CREATE		_IO(KCTX_TYPE, KCTX_CMD_CREATE)
 
 /* KCTX_CANCEL: @code and @user_cause carry a cause. */
-#define KCTX_CANCEL_CAUSE	(1U << 0)
+#define KCTX_CANCEL_CAUSE	_BITUL(0)
 
 /**
  * struct kctx_cancel - argument of KCTX_CANCEL
@@ -142,13 +145,14 @@ struct kctx_cancel {
 	__u32 __reserved;
 	__aligned_u64 user_cause;
 };
+
 #define KCTX_CANCEL		_IO(KCTX_TYPE, KCTX_CMD_CANCEL)
 
 /* struct kctx_state.state: */
-#define KCTX_STATE_DONE		(1U << 0)
-#define KCTX_STATE_DEADLINE	(1U << 1)	/* @deadline_ns is valid */
-#define KCTX_STATE_USER_CAUSE	(1U << 2)	/* @user_cause is valid */
-#define KCTX_STATE_OWNER	(1U << 3)	/* this fd is an owner fd */
+#define KCTX_STATE_DONE		_BITUL(0)
+#define KCTX_STATE_DEADLINE	_BITUL(1)	/* @deadline_ns is valid */
+#define KCTX_STATE_USER_CAUSE	_BITUL(2)	/* @user_cause is valid */
+#define KCTX_STATE_OWNER	_BITUL(3)	/* this fd is an owner fd */
 
 /**
  * struct kctx_state - argument of KCTX_STATE
@@ -161,7 +165,9 @@ struct kctx_cancel {
  * @canceller_pid: the process that cancelled, in the caller's pid
  *	namespace; 0 for a deadline, for a kernel cancel, or if that
  *	process is gone
- * @kind: the context's enum kctx_kind
+ * @kind: the context's enum kctx_kind; a deadline context whose parent's
+ *	deadline comes first is a plain KCTX_KIND_CANCEL context
+ * @__reserved: zero
  * @user_cause: the user cause of the cancel that reached the context
  * @deadline_ns: the effective deadline on CLOCK_MONOTONIC: the earliest
  *	of the context's own and its ancestors'
@@ -186,6 +192,7 @@ struct kctx_state {
 	__aligned_u64 id;
 	__aligned_u64 parent_id;
 };
+
 #define KCTX_STATE		_IO(KCTX_TYPE, KCTX_CMD_STATE)
 
 /**
@@ -206,6 +213,7 @@ struct kctx_value {
 	__aligned_u64 key;
 	__aligned_u64 value;
 };
+
 #define KCTX_VALUE		_IO(KCTX_TYPE, KCTX_CMD_VALUE)
 
 /**
@@ -228,6 +236,7 @@ struct kctx_attach_eventfd {
 	__s32 eventfd;
 	__u32 __reserved;
 };
+
 #define KCTX_ATTACH_EVENTFD	_IO(KCTX_TYPE, KCTX_CMD_ATTACH_EVENTFD)
 #define KCTX_MAX_EVENTFDS	64
 
@@ -246,6 +255,7 @@ struct kctx_watch {
 	__u32 size;
 	__u32 flags;
 };
+
 #define KCTX_WATCH		_IO(KCTX_TYPE, KCTX_CMD_WATCH)
 
 #endif /* _UAPI_LINUX_KCTX_H */

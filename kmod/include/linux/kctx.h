@@ -15,6 +15,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <uapi/linux/kctx.h>
 
 struct kctx;
 
@@ -72,6 +73,9 @@ struct kctx *kctx_without_cancel(struct kctx *parent, gfp_t gfp);
 
 struct kctx *kctx_get(struct kctx *ctx);
 void kctx_put(struct kctx *ctx);
+
+struct kctx *kctx_fdget(int fd);
+void kctx_fdput(struct kctx *ctx);
 
 void kctx_cancel(struct kctx *ctx);
 void kctx_cancel_cause(struct kctx *ctx, int cause);

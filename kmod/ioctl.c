@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctls of /dev/kctx and of context fds.
+ *
+ * Every argument struct starts with its size. kctx_ioctl() reads the size,
+ * copies the struct with copy_struct_from_user(), which zero-fills a short
+ * one and refuses a long one whose unknown tail is not zero (E2BIG), checks
+ * the fd's capability, and calls the command. A command that reports back
+ * copies out at most the size userspace gave. The structs have no implicit
+ * padding, and the buffer is zeroed first, so no stray kernel byte leaves.
+ */
+#include <linux/kctx.h>
+#include <linux/fcntl.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/time64.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/kctx.h>
+
+#include "file.h"
+
+struct kctx_ucmd {
+	struct kctx_file *kf;	/* NULL for /dev/kctx */
+	void __user *ubuffer;
+	u32 user_size;
+	union {
+		struct kctx_create create;
+		struct kctx_cancel cancel;
+		struct kctx_state state;
+		struct kctx_value value;
+		struct kctx_attach_eventfd attach;
+		struct kctx_watch watch;
+	} cmd;
+};
+
+/* Copy a reply back: no more than userspace's size, no more than ours. */
+static int kctx_ucmd_respond(struct kctx_ucmd *ucmd, size_t size)
+{
+	if (copy_to_user(ucmd->ubuffer, &ucmd->cmd, min_t(size_t, ucmd->user_size, size)))
+		return -EFAULT;
+	return 0;
+}
+
+static struct kctx *kctx_ucmd_ctx(struct kctx_ucmd *ucmd)
+{
+	return ucmd->kf ? ucmd->kf->ctx : kctx_background();
+}
+
+/* The CLOCK_MONOTONIC deadline that @c asks for, or a negative errno. */
+static int kctx_create_deadline(const struct kctx_create *c, ktime_t *deadline)
+{
+	ktime_t t, offset;
+
+	if (c->deadline_sec < 0 || c->deadline_nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	t = c->deadline_sec > KTIME_SEC_MAX ? KTIME_MAX :
+		ktime_set(c->deadline_sec, c->deadline_nsec);
+	if (c->flags & KCTX_CREATE_RELATIVE) {
+		*deadline = ktime_add_safe(ktime_get(), t);
+		return 0;
+	}
+	switch (c->clockid) {
+	case CLOCK_MONOTONIC:
+		offset = 0;
+		break;
+	case CLOCK_BOOTTIME:
+		offset = ktime_sub(ktime_get_boottime(), ktime_get());
+		break;
+	case CLOCK_REALTIME:
+		offset = ktime_sub(ktime_get_real(), ktime_get());
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Saturate: KTIME_MAX stays "never"; a past time stays in the past. */
+	*deadline = t == KTIME_MAX ? KTIME_MAX : ktime_sub(t, offset);
+	return 0;
+}
+
+/* Fields a kind does not use must be zero, so they can mean something later. */
+static bool kctx_create_fields_valid(const struct kctx_create *c)
+{
+	bool deadline = c->kind == KCTX_KIND_DEADLINE;
+	bool value = c->kind == KCTX_KIND_VALUE;
+
+	if (c->flags & ~(KCTX_FD_NO_CLOEXEC | KCTX_CREATE_RELATIVE) || c->__reserved)
+		return false;
+	if (!deadline && (c->flags & KCTX_CREATE_RELATIVE || c->clockid ||
+			  c->deadline_sec || c->deadline_nsec))
+		return false;
+	return value || (!c->key && !c->value);
+}
+
+static struct kctx *kctx_create_ctx(struct kctx *parent, const struct kctx_create *c)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT;
+	ktime_t deadline;
+	int err;
+
+	switch (c->kind) {
+	case KCTX_KIND_CANCEL:
+		return kctx_with_cancel(parent, gfp);
+	case KCTX_KIND_DEADLINE:
+		err = kctx_create_deadline(c, &deadline);
+		return err ? ERR_PTR(err) : kctx_with_deadline(parent, deadline, gfp);
+	case KCTX_KIND_VALUE:
+		return kctx_with_user_value(parent, c->key, c->value, gfp);
+	case KCTX_KIND_WITHOUT_CANCEL:
+		return kctx_without_cancel(parent, gfp);
+	}
+	return ERR_PTR(-EINVAL);
+}
+
+static int kctx_cmd_create(struct kctx_ucmd *ucmd)
+{
+	const struct kctx_create *c = &ucmd->cmd.create;
+	kuid_t uid = current_uid();
+	struct kctx *ctx;
+	int fd, err;
+
+	if (!kctx_create_fields_valid(c))
+		return -EINVAL;
+	err = kctx_user_charge(uid);
+	if (err)
+		return err;
+	ctx = kctx_create_ctx(kctx_ucmd_ctx(ucmd), c);
+	if (IS_ERR(ctx)) {
+		err = PTR_ERR(ctx);
+		goto err_uncharge;
+	}
+	fd = kctx_file_install(ctx, true, uid,
+			       c->flags & KCTX_FD_NO_CLOEXEC ? 0 : O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto err_put_ctx;
+	}
+	return fd;
+
+err_put_ctx:
+	kctx_put(ctx);
+err_uncharge:
+	kctx_user_uncharge(uid);
+	return err;
+}
+
+static int kctx_cmd_cancel(struct kctx_ucmd *ucmd)
+{
+	const struct kctx_cancel *c = &ucmd->cmd.cancel;
+	bool has_cause = c->flags & KCTX_CANCEL_CAUSE;
+	struct kctx_why why = {
+		.err = -ECANCELED,
+		.canceller = task_tgid_nr(current),
+	};
+
+	if (c->flags & ~KCTX_CANCEL_CAUSE || c->__reserved)
+		return -EINVAL;
+	if (!has_cause && (c->code || c->user_cause))
+		return -EINVAL;
+	if (c->code > 0 || c->code < -MAX_ERRNO)
+		return -EINVAL;
+	why.cause = c->code ?: -ECANCELED;
+	why.has_user_cause = has_cause;
+	why.user_cause = c->user_cause;
+	kctx_cancel_why(ucmd->kf->ctx, &why);
+	return 0;
+}
+
+static const u32 kctx_uapi_kinds[KCTX_NODE_NR_KINDS] = {
+	[KCTX_NODE_CANCEL] = KCTX_KIND_CANCEL,
+	[KCTX_NODE_DEADLINE] = KCTX_KIND_DEADLINE,
+	[KCTX_NODE_VALUE] = KCTX_KIND_VALUE,
+	[KCTX_NODE_USER_VALUE] = KCTX_KIND_VALUE,
+	[KCTX_NODE_DETACHED] = KCTX_KIND_WITHOUT_CANCEL,
+};
+
+/* The canceller's pid as the caller's pid namespace sees it, or 0. */
+static pid_t kctx_canceller_vnr(pid_t global)
+{
+	pid_t nr = 0;
+	struct pid *pid;
+
+	if (!global)
+		return 0;
+	rcu_read_lock();
+	pid = find_pid_ns(global, &init_pid_ns);
+	if (pid)
+		nr = pid_vnr(pid);
+	rcu_read_unlock();
+	return nr;
+}
+
+static int kctx_cmd_state(struct kctx_ucmd *ucmd)
+{
+	struct kctx_state *st = &ucmd->cmd.state;
+	struct kctx *ctx = ucmd->kf->ctx;
+	struct kctx_why why;
+	ktime_t deadline;
+
+	if (st->flags)
+		return -EINVAL;
+	kctx_why_get(ctx, &why);
+	*st = (struct kctx_state){
+		.size = st->size,
+		.err = why.err,
+		.cause = why.cause,
+		.canceller_pid = kctx_canceller_vnr(why.canceller),
+		.kind = kctx_uapi_kinds[ctx->kind],
+		.id = ctx->id,
+		.parent_id = ctx->parent->id,
+	};
+	if (why.err)
+		st->state |= KCTX_STATE_DONE;
+	if (why.has_user_cause) {
+		st->state |= KCTX_STATE_USER_CAUSE;
+		st->user_cause = why.user_cause;
+	}
+	if (kctx_deadline(ctx, &deadline)) {
+		st->state |= KCTX_STATE_DEADLINE;
+		st->deadline_ns = ktime_to_ns(deadline);
+	}
+	if (ucmd->kf->owner)
+		st->state |= KCTX_STATE_OWNER;
+	return kctx_ucmd_respond(ucmd, sizeof(*st));
+}
+
+static int kctx_cmd_value(struct kctx_ucmd *ucmd)
+{
+	struct kctx_value *v = &ucmd->cmd.value;
+
+	if (v->flags)
+		return -EINVAL;
+	if (!kctx_user_value(ucmd->kf->ctx, v->key, &v->value))
+		return -ENOENT;
+	return kctx_ucmd_respond(ucmd, sizeof(*v));
+}
+
+static int kctx_cmd_attach_eventfd(struct kctx_ucmd *ucmd)
+{
+	const struct kctx_attach_eventfd *a = &ucmd->cmd.attach;
+
+	if (a->flags || a->__reserved)
+		return -EINVAL;
+	return kctx_file_attach_eventfd(ucmd->kf, a->eventfd);
+}
+
+static int kctx_cmd_watch(struct kctx_ucmd *ucmd)
+{
+	const struct kctx_watch *w = &ucmd->cmd.watch;
+	struct kctx *ctx = ucmd->kf->ctx;
+	int fd;
+
+	if (w->flags & ~KCTX_FD_NO_CLOEXEC)
+		return -EINVAL;
+	fd = kctx_file_install(kctx_get(ctx), false, GLOBAL_ROOT_UID,
+			       w->flags & KCTX_FD_NO_CLOEXEC ? 0 : O_CLOEXEC);
+	if (fd < 0)
+		kctx_put(ctx);
+	return fd;
+}
+
+/* Which fds take a command: the device, any context fd, or owners only. */
+enum kctx_ioctl_on { KCTX_ON_DEVICE_OR_OWNER, KCTX_ON_CONTEXT, KCTX_ON_OWNER };
+
+struct kctx_ioctl_op {
+	unsigned int size;	/* of the struct's first version */
+	enum kctx_ioctl_on on;
+	int (*execute)(struct kctx_ucmd *ucmd);
+};
+
+/* Every kctx ioctl is _IO(KCTX_TYPE, nr): the table is indexed by nr. */
+#define KCTX_IOCTL_OP(_ioctl, _fn, _struct, _last, _on)			\
+	[_IOC_NR(_ioctl) - KCTX_CMD_BASE] = {				\
+		.size = offsetofend(struct _struct, _last),		\
+		.on = _on,						\
+		.execute = _fn,						\
+	}
+
+static const struct kctx_ioctl_op kctx_ioctl_ops[] = {
+	KCTX_IOCTL_OP(KCTX_CREATE, kctx_cmd_create, kctx_create, value,
+		      KCTX_ON_DEVICE_OR_OWNER),
+	KCTX_IOCTL_OP(KCTX_CANCEL, kctx_cmd_cancel, kctx_cancel, user_cause,
+		      KCTX_ON_OWNER),
+	KCTX_IOCTL_OP(KCTX_STATE, kctx_cmd_state, kctx_state, parent_id,
+		      KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_VALUE, kctx_cmd_value, kctx_value, value,
+		      KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_ATTACH_EVENTFD, kctx_cmd_attach_eventfd,
+		      kctx_attach_eventfd, __reserved, KCTX_ON_OWNER),
+	KCTX_IOCTL_OP(KCTX_WATCH, kctx_cmd_watch, kctx_watch, flags,
+		      KCTX_ON_CONTEXT),
+};
+
+/* 0 if @kf (NULL for /dev/kctx) may issue @op, else the errno. */
+static int kctx_ioctl_allowed(const struct kctx_ioctl_op *op, struct kctx_file *kf)
+{
+	if (!kf)
+		return op->on == KCTX_ON_DEVICE_OR_OWNER ? 0 : -ENOTTY;
+	if (op->on != KCTX_ON_CONTEXT && !kf->owner)
+		return -EPERM;
+	return 0;
+}
+
+/**
+ * kctx_ioctl() - run one kctx ioctl
+ * @kf: the context file, or NULL for /dev/kctx
+ * @cmd: the ioctl number
+ * @arg: the user pointer to the command's struct
+ *
+ * Context: Process context; sleeps.
+ * Return: what the command returns, or a negative errno from the table in
+ * uapi/linux/kctx.h.
+ */
+long kctx_ioctl(struct kctx_file *kf, unsigned int cmd, unsigned long arg)
+{
+	const struct kctx_ioctl_op *op;
+	struct kctx_ucmd ucmd = {};
+	unsigned int nr = _IOC_NR(cmd);
+	int err;
+
+	if (cmd != _IO(KCTX_TYPE, nr) || nr - KCTX_CMD_BASE >= ARRAY_SIZE(kctx_ioctl_ops))
+		return -ENOTTY;
+	op = &kctx_ioctl_ops[nr - KCTX_CMD_BASE];
+	err = kctx_ioctl_allowed(op, kf);
+	if (err)
+		return err;
+
+	ucmd.kf = kf;
+	ucmd.ubuffer = (void __user *)arg;
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->size)
+		return -EINVAL;
+	err = copy_struct_from_user(&ucmd.cmd, op->size, ucmd.ubuffer, ucmd.user_size);
+	if (err)
+		return err;
+	return op->execute(&ucmd);
+}
