@@ -276,17 +276,17 @@ struct kctx_ioctl_op {
 	}
 
 static const struct kctx_ioctl_op kctx_ioctl_ops[] = {
-	KCTX_IOCTL_OP(KCTX_CREATE, kctx_cmd_create, kctx_create, value,
+	KCTX_IOCTL_OP(KCTX_IOC_CREATE, kctx_cmd_create, kctx_create, value,
 		      KCTX_ON_DEVICE_OR_OWNER),
-	KCTX_IOCTL_OP(KCTX_CANCEL, kctx_cmd_cancel, kctx_cancel, user_cause,
+	KCTX_IOCTL_OP(KCTX_IOC_CANCEL, kctx_cmd_cancel, kctx_cancel, user_cause,
 		      KCTX_ON_OWNER),
-	KCTX_IOCTL_OP(KCTX_STATE, kctx_cmd_state, kctx_state, parent_id,
+	KCTX_IOCTL_OP(KCTX_IOC_STATE, kctx_cmd_state, kctx_state, parent_id,
 		      KCTX_ON_CONTEXT),
-	KCTX_IOCTL_OP(KCTX_VALUE, kctx_cmd_value, kctx_value, value,
+	KCTX_IOCTL_OP(KCTX_IOC_VALUE, kctx_cmd_value, kctx_value, value,
 		      KCTX_ON_CONTEXT),
-	KCTX_IOCTL_OP(KCTX_ATTACH_EVENTFD, kctx_cmd_attach_eventfd,
+	KCTX_IOCTL_OP(KCTX_IOC_ATTACH_EVENTFD, kctx_cmd_attach_eventfd,
 		      kctx_attach_eventfd, __reserved, KCTX_ON_OWNER),
-	KCTX_IOCTL_OP(KCTX_WATCH, kctx_cmd_watch, kctx_watch, flags,
+	KCTX_IOCTL_OP(KCTX_IOC_WATCH, kctx_cmd_watch, kctx_watch, flags,
 		      KCTX_ON_CONTEXT),
 };
 

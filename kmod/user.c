@@ -2,7 +2,7 @@
 /*
  * The per-user cap on contexts made through the uapi.
  *
- * A user is charged one unit for each owner fd, from KCTX_CREATE until
+ * A user is charged one unit for each owner fd, from KCTX_IOC_CREATE until
  * that fd's release; watch-only fds, which only observe, are bounded by
  * RLIMIT_NOFILE like any other fd. Counts live in an xarray indexed by the
  * uid as the initial user namespace sees it; an entry goes away with its
@@ -18,7 +18,7 @@
 static unsigned int max_contexts_per_user = 65536;
 module_param(max_contexts_per_user, uint, 0644);
 MODULE_PARM_DESC(max_contexts_per_user,
-		 "owner fds one user may hold at once (KCTX_CREATE fails with ENOSPC past it)");
+		 "owner fds one user may hold at once (KCTX_IOC_CREATE fails with ENOSPC past it)");
 
 static DEFINE_XARRAY(kctx_users);
 static DEFINE_MUTEX(kctx_users_lock);	/* serialises read-modify-write */

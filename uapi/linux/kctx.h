@@ -2,7 +2,7 @@
 /*
  * kctx: Go-style contexts, as file descriptors.
  *
- * Open KCTX_DEVICE and issue KCTX_CREATE on it to make a root context (a
+ * Open KCTX_DEVICE and issue KCTX_IOC_CREATE on it to make a root context (a
  * child of the background root). Every context is a file descriptor: issue
  * the commands below on it, poll() it, pass it over SCM_RIGHTS, and see it
  * in /proc/PID/fdinfo. See Documentation/userspace-api.rst.
@@ -34,7 +34,7 @@
  * EFAULT    a bad pointer
  * EBADF     not a kctx fd, or not an eventfd
  * EPERM     the fd is watch-only
- * ENOENT    KCTX_VALUE: no context in the chain carries the key
+ * ENOENT    KCTX_IOC_VALUE: no context in the chain carries the key
  * EMFILE    the process's fd table is full
  * ENOSPC    the user's cap on live contexts, or the fd's cap on attached
  *           eventfds, is reached
@@ -45,8 +45,8 @@
 /**
  * DOC: fds
  *
- * A context fd is an owner fd or a watch-only fd. KCTX_CREATE returns an
- * owner fd, KCTX_WATCH a watch-only one. Closing the last reference to an
+ * A context fd is an owner fd or a watch-only fd. KCTX_IOC_CREATE returns an
+ * owner fd, KCTX_IOC_WATCH a watch-only one. Closing the last reference to an
  * owner fd, by close() or by the death of every process that holds it,
  * cancels the context with the cause -EOWNERDEAD, so kernel work started
  * for a crashed process stops.
@@ -66,7 +66,7 @@ enum {
 };
 
 /**
- * enum kctx_kind - the kind of context KCTX_CREATE makes
+ * enum kctx_kind - the kind of context KCTX_IOC_CREATE makes
  * @KCTX_KIND_CANCEL: done when cancelled or when its parent is done
  * @KCTX_KIND_DEADLINE: also done, with -ETIMEDOUT, at a deadline
  * @KCTX_KIND_VALUE: carries a 64-bit value under a 64-bit key; done with
@@ -81,13 +81,13 @@ enum kctx_kind {
 	KCTX_KIND_WITHOUT_CANCEL = 3,
 };
 
-/* KCTX_CREATE and KCTX_WATCH: the new fd is not O_CLOEXEC. */
+/* KCTX_IOC_CREATE and KCTX_IOC_WATCH: the new fd is not O_CLOEXEC. */
 #define KCTX_FD_NO_CLOEXEC	_BITUL(0)
-/* KCTX_CREATE: the deadline is a duration from now, not a time. */
+/* KCTX_IOC_CREATE: the deadline is a duration from now, not a time. */
 #define KCTX_CREATE_RELATIVE	_BITUL(1)
 
 /**
- * struct kctx_create - argument of KCTX_CREATE
+ * struct kctx_create - argument of KCTX_IOC_CREATE
  * @size: sizeof(struct kctx_create)
  * @flags: KCTX_FD_NO_CLOEXEC, KCTX_CREATE_RELATIVE
  * @kind: an enum kctx_kind
@@ -118,13 +118,13 @@ struct kctx_create {
 	__aligned_u64 value;
 };
 
-#define KCTX_CREATE		_IO(KCTX_TYPE, KCTX_CMD_CREATE)
+#define KCTX_IOC_CREATE		_IO(KCTX_TYPE, KCTX_CMD_CREATE)
 
-/* KCTX_CANCEL: @code and @user_cause carry a cause. */
+/* KCTX_IOC_CANCEL: @code and @user_cause carry a cause. */
 #define KCTX_CANCEL_CAUSE	_BITUL(0)
 
 /**
- * struct kctx_cancel - argument of KCTX_CANCEL
+ * struct kctx_cancel - argument of KCTX_IOC_CANCEL
  * @size: sizeof(struct kctx_cancel)
  * @flags: KCTX_CANCEL_CAUSE
  * @code: an errno-like cause, by convention negative; 0 means
@@ -146,7 +146,7 @@ struct kctx_cancel {
 	__aligned_u64 user_cause;
 };
 
-#define KCTX_CANCEL		_IO(KCTX_TYPE, KCTX_CMD_CANCEL)
+#define KCTX_IOC_CANCEL		_IO(KCTX_TYPE, KCTX_CMD_CANCEL)
 
 /* struct kctx_state.state: */
 #define KCTX_STATE_DONE		_BITUL(0)
@@ -155,7 +155,7 @@ struct kctx_cancel {
 #define KCTX_STATE_OWNER	_BITUL(3)	/* this fd is an owner fd */
 
 /**
- * struct kctx_state - argument of KCTX_STATE
+ * struct kctx_state - argument of KCTX_IOC_STATE
  * @size: sizeof(struct kctx_state)
  * @flags: must be zero
  * @state: KCTX_STATE_* bits
@@ -193,10 +193,10 @@ struct kctx_state {
 	__aligned_u64 parent_id;
 };
 
-#define KCTX_STATE		_IO(KCTX_TYPE, KCTX_CMD_STATE)
+#define KCTX_IOC_STATE		_IO(KCTX_TYPE, KCTX_CMD_STATE)
 
 /**
- * struct kctx_value - argument of KCTX_VALUE
+ * struct kctx_value - argument of KCTX_IOC_VALUE
  * @size: sizeof(struct kctx_value)
  * @flags: must be zero
  * @key: the key to look up through the chain; the nearest wins
@@ -214,10 +214,10 @@ struct kctx_value {
 	__aligned_u64 value;
 };
 
-#define KCTX_VALUE		_IO(KCTX_TYPE, KCTX_CMD_VALUE)
+#define KCTX_IOC_VALUE		_IO(KCTX_TYPE, KCTX_CMD_VALUE)
 
 /**
- * struct kctx_attach_eventfd - argument of KCTX_ATTACH_EVENTFD
+ * struct kctx_attach_eventfd - argument of KCTX_IOC_ATTACH_EVENTFD
  * @size: sizeof(struct kctx_attach_eventfd)
  * @flags: must be zero
  * @eventfd: an eventfd; it is signalled with 1 once the context is done,
@@ -237,11 +237,11 @@ struct kctx_attach_eventfd {
 	__u32 __reserved;
 };
 
-#define KCTX_ATTACH_EVENTFD	_IO(KCTX_TYPE, KCTX_CMD_ATTACH_EVENTFD)
+#define KCTX_IOC_ATTACH_EVENTFD	_IO(KCTX_TYPE, KCTX_CMD_ATTACH_EVENTFD)
 #define KCTX_MAX_EVENTFDS	64
 
 /**
- * struct kctx_watch - argument of KCTX_WATCH
+ * struct kctx_watch - argument of KCTX_IOC_WATCH
  * @size: sizeof(struct kctx_watch)
  * @flags: KCTX_FD_NO_CLOEXEC
  *
@@ -256,6 +256,6 @@ struct kctx_watch {
 	__u32 flags;
 };
 
-#define KCTX_WATCH		_IO(KCTX_TYPE, KCTX_CMD_WATCH)
+#define KCTX_IOC_WATCH		_IO(KCTX_TYPE, KCTX_CMD_WATCH)
 
 #endif /* _UAPI_LINUX_KCTX_H */
