@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Context fds as fds: SCM_RIGHTS, fork, fdinfo, and owner death. */
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+
+static void send_fd(int sock, int fd)
+{
+	char c = 0, buf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = buf, .msg_controllen = sizeof(buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	ASSERT_EQ(sendmsg(sock, &m, 0), 1);
+}
+
+static int recv_fd(int sock)
+{
+	char c, buf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = buf, .msg_controllen = sizeof(buf) };
+	int fd;
+
+	ASSERT_EQ(recvmsg(sock, &m, 0), 1);
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	return fd;
+}
+
+TEST(owner_fd_passed_over_scm_rights_cancels_for_the_sender)
+{
+	int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0), sv[2], got;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	if (pid == 0) {
+		got = recv_fd(sv[1]);
+		c = kt_cancel(got, -ENOLINK, 0) ? 1 : 0;
+		/* Stay alive until the parent has asked who cancelled. */
+		if (write(sv[1], &c, 1) != 1 || read(sv[1], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	send_fd(sv[0], fd);
+	ASSERT_EQ(read(sv[0], &c, 1), 1);
+	ASSERT_EQ(c, 0);
+	ASSERT_EQ(kt_state(fd).cause, -ENOLINK);
+	ASSERT_EQ(kt_state(fd).canceller_pid, pid);
+	ASSERT_EQ(write(sv[0], &c, 1), 1);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+}
+
+TEST(watch_fd_passed_over_scm_rights_sees_the_cancel)
+{
+	struct kctx_watch w = { .size = sizeof(w) };
+	int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0), sv[2];
+	int watch = ioctl(fd, KCTX_IOC_WATCH, &w);
+	struct pollfd p;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	send_fd(sv[0], watch);
+	p.fd = recv_fd(sv[1]);
+	p.events = POLLIN;
+	ASSERT_EQ(kt_cancel(fd, 0, 0), 0);
+	ASSERT_EQ(poll(&p, 1, 10000), 1);
+	ASSERT_ERRNO(kt_cancel(p.fd, 0, 0), EPERM);
+}
+
+static const char *fdinfo_field(int fd, const char *key, char *out, size_t n)
+{
+	char path[64], line[256];
+	size_t len = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	ASSERT_TRUE(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			snprintf(out, n, "%s", line + len + 1 + strspn(line + len + 1, " \t"));
+			out[strcspn(out, "\n")] = 0;
+			fclose(f);
+			return out;
+		}
+	}
+	fclose(f);
+	return NULL;
+}
+
+TEST(fdinfo_shows_id_state_cause_and_deadline)
+{
+	int parent = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
+	int fd = kt_timeout(parent, 3600LL * 1000000000);
+	struct kctx_state st = kt_state(fd);
+	char v[64], want[64];
+
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)st.id);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "id", v, sizeof(v)), want), 0);
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)st.parent_id);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "parent_id", v, sizeof(v)), want), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "state", v, sizeof(v)), "live"), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "owner", v, sizeof(v)), "1"), 0);
+	snprintf(want, sizeof(want), "%lld", (long long)st.deadline_ns);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "deadline_ns", v, sizeof(v)), want), 0);
+	ASSERT_EQ(kt_cancel(parent, -EBADE, 0), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "state", v, sizeof(v)), "done"), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "err", v, sizeof(v)), "-125"), 0);
+	snprintf(want, sizeof(want), "%d", -EBADE);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "cause", v, sizeof(v)), want), 0);
+}
+
+TEST(closing_the_last_owner_fd_cancels_with_eownerdead)
+{
+	struct kctx_watch w = { .size = sizeof(w) };
+	int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
+	int watch = ioctl(fd, KCTX_IOC_WATCH, &w);
+	int dup_fd = dup(fd);
+
+	close(fd);
+	ASSERT_EQ(kt_state(watch).err, 0);	/* the dup still owns it */
+	close(dup_fd);
+	ASSERT_EQ(kt_state(watch).err, -ECANCELED);
+	ASSERT_EQ(kt_state(watch).cause, -EOWNERDEAD);
+}
+
+TEST(kill_9_of_the_owner_cancels_for_the_watcher)
+{
+	struct kctx_watch w = { .size = sizeof(w) };
+	int sv[2], watch;
+	struct pollfd p;
+	int64_t killed;
+	pid_t pid;
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
+
+		send_fd(sv[1], ioctl(fd, KCTX_IOC_WATCH, &w));
+		pause();
+		_exit(0);
+	}
+	watch = recv_fd(sv[0]);
+	p = (struct pollfd){ .fd = watch, .events = POLLIN };
+	ASSERT_EQ(poll(&p, 1, 0), 0);
+	killed = kt_now_ns();
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(poll(&p, 1, 10000), 1);
+	printf("#   kill -9 to watcher wake: %lld us\n", (long long)(kt_now_ns() - killed) / 1000);
+	ASSERT_EQ(kt_state(watch).cause, -EOWNERDEAD);
+	waitpid(pid, NULL, 0);
+}

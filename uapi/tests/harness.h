@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small flat test harness for kctx's uapi tests.
+ *
+ * TEST(name) { ... } defines a test; ASSERT_*() end it on failure. Each
+ * test runs in a child process of its own, so a failure, a crash or a
+ * leaked fd stays inside it. main() runs them all and prints one line per
+ * test; the program exits 0 if all passed, 77 if all skipped, 1 otherwise.
+ */
+#ifndef KCTX_TEST_HARNESS_H
+#define KCTX_TEST_HARNESS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kctx.h>
+
+#define KT_MAX_TESTS	64
+#define KT_SKIP		77
+
+struct kt_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+static struct kt_test kt_tests[KT_MAX_TESTS];
+static int kt_nr_tests;
+
+#define TEST(name)							\
+	static void name(void);						\
+	__attribute__((constructor)) static void kt_register_##name(void) \
+	{								\
+		kt_tests[kt_nr_tests++] = (struct kt_test){ #name, name }; \
+	}								\
+	static void name(void)
+
+#define KT_FAIL(fmt, ...)						\
+	do {								\
+		printf("#   %s:%d: " fmt "\n", __FILE__, __LINE__, ##__VA_ARGS__); \
+		exit(1);						\
+	} while (0)
+
+#define ASSERT_EQ(a, b)							\
+	do {								\
+		long long __a = (long long)(a), __b = (long long)(b);	\
+		if (__a != __b)						\
+			KT_FAIL("%s == %s: %lld != %lld (errno %d)",	\
+				#a, #b, __a, __b, errno);		\
+	} while (0)
+#define ASSERT_NE(a, b)							\
+	do {								\
+		long long __a = (long long)(a), __b = (long long)(b);	\
+		if (__a == __b)						\
+			KT_FAIL("%s != %s: both %lld", #a, #b, __a);	\
+	} while (0)
+#define ASSERT_GE(a, b)							\
+	do {								\
+		long long __a = (long long)(a), __b = (long long)(b);	\
+		if (__a < __b)						\
+			KT_FAIL("%s >= %s: %lld < %lld (errno %d)",	\
+				#a, #b, __a, __b, errno);		\
+	} while (0)
+#define ASSERT_TRUE(c)	do { if (!(c)) KT_FAIL("%s", #c); } while (0)
+/* The call fails, with this errno. */
+#define ASSERT_ERRNO(call, e)						\
+	do {								\
+		errno = 0;						\
+		long long __r = (long long)(call);			\
+		if (__r != -1 || errno != (e))				\
+			KT_FAIL("%s: want -1/%s, got %lld/%s", #call, #e, \
+				__r, strerror(errno));			\
+	} while (0)
+#define SKIP(why)	do { printf("#   skip: %s\n", why); exit(KT_SKIP); } while (0)
+
+static inline int64_t kt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/*
+ * Poll, with a deadline, until thread @tid of this process is asleep, so a
+ * test can prove a wake-up rather than race past it.
+ */
+static inline void kt_wait_sleeping(pid_t tid)
+{
+	int64_t end = kt_now_ns() + 10 * 1000000000LL;
+	char path[64], buf[256], *state;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	while (kt_now_ns() < end) {
+		f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f)) {
+			state = strrchr(buf, ')');
+			if (state && state[2] == 'S') {
+				fclose(f);
+				return;
+			}
+		}
+		if (f)
+			fclose(f);
+		usleep(1000);
+	}
+	KT_FAIL("thread %d never went to sleep", tid);
+}
+
+/* /dev/kctx, or skip the test if kctx is not loaded. */
+static inline int kt_dev(void)
+{
+	int fd = open(KCTX_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		SKIP(KCTX_DEVICE " is missing: is kctx.ko loaded?");
+	return fd;
+}
+
+static inline int kt_create(int parent, uint32_t kind, uint32_t flags)
+{
+	struct kctx_create c = { .size = sizeof(c), .flags = flags, .kind = kind };
+
+	return ioctl(parent, KCTX_IOC_CREATE, &c);
+}
+
+static inline int kt_timeout(int parent, int64_t ns)
+{
+	struct kctx_create c = {
+		.size = sizeof(c),
+		.flags = KCTX_CREATE_RELATIVE,
+		.kind = KCTX_KIND_DEADLINE,
+		.deadline_sec = ns / 1000000000,
+		.deadline_nsec = ns % 1000000000,
+	};
+
+	return ioctl(parent, KCTX_IOC_CREATE, &c);
+}
+
+static inline int kt_cancel(int fd, int32_t code, uint64_t user_cause)
+{
+	struct kctx_cancel c = {
+		.size = sizeof(c),
+		.flags = code || user_cause ? KCTX_CANCEL_CAUSE : 0,
+		.code = code,
+		.user_cause = user_cause,
+	};
+
+	return ioctl(fd, KCTX_IOC_CANCEL, &c);
+}
+
+static inline struct kctx_state kt_state(int fd)
+{
+	struct kctx_state st = { .size = sizeof(st) };
+
+	if (ioctl(fd, KCTX_IOC_STATE, &st))
+		KT_FAIL("KCTX_IOC_STATE: %s", strerror(errno));
+	return st;
+}
+
+int main(void)
+{
+	int i, status, failed = 0, skipped = 0;
+	pid_t pid;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	for (i = 0; i < kt_nr_tests; i++) {
+		pid = fork();
+		if (pid == 0) {
+			kt_tests[i].fn();
+			exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			status = -1;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+			printf("ok %d %s\n", i + 1, kt_tests[i].name);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == KT_SKIP) {
+			printf("ok %d %s # SKIP\n", i + 1, kt_tests[i].name);
+			skipped++;
+		} else {
+			printf("not ok %d %s\n", i + 1, kt_tests[i].name);
+			failed++;
+		}
+	}
+	printf("# %d tests, %d failed, %d skipped\n", kt_nr_tests, failed, skipped);
+	if (failed)
+		return 1;
+	return skipped == kt_nr_tests ? KT_SKIP : 0;
+}
+
+#endif /* KCTX_TEST_HARNESS_H */
