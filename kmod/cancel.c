@@ -17,6 +17,19 @@
 #include "ctx.h"
 #include "kctx_trace.h"
 
+/* Run and drop every hook; ->hooks is never used again. */
+static void kctx_run_hooks(struct kctx *ctx)
+{
+	struct kctx_hook *hook;
+	struct hlist_node *tmp;
+
+	lockdep_assert_held(&ctx->lock);
+	hlist_for_each_entry_safe(hook, tmp, &ctx->hooks, node) {
+		hlist_del_init(&hook->node);
+		hook->fn(hook);
+	}
+}
+
 /**
  * kctx_mark_done() - make a node done, if nothing did so first
  * @ctx: the node
@@ -30,8 +43,6 @@
  */
 bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 {
-	struct kctx_hook *hook;
-	struct hlist_node *tmp;
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->lock, flags);
@@ -45,15 +56,19 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	ctx->user_cause = why->user_cause;
 	/* Pairs with the acquire in kctx_err() and friends: cause first. */
 	smp_store_release(&ctx->err, why->err);
-	hlist_for_each_entry_safe(hook, tmp, &ctx->hooks, node) {
-		hlist_del_init(&hook->node);
-		hook->fn(hook);
-	}
+	kctx_run_hooks(ctx);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
 	complete_all(&ctx->done);
 	trace_kctx_cancel(ctx, why->err, why->cause);
 	return true;
+}
+
+/* ->sibling is guarded by the lock of the node whose list holds it. */
+static void kctx_del_child(struct kctx *up, struct kctx *child)
+{
+	lockdep_assert_held(&up->lock);
+	hlist_del_init_rcu(&child->sibling);
 }
 
 /**
@@ -69,7 +84,7 @@ void kctx_unlink(struct kctx *ctx)
 
 	spin_lock_irqsave(&up->lock, flags);
 	if (!hlist_unhashed(&ctx->sibling))
-		hlist_del_init_rcu(&ctx->sibling);
+		kctx_del_child(up, ctx);
 	spin_unlock_irqrestore(&up->lock, flags);
 }
 
@@ -86,7 +101,7 @@ static struct kctx *kctx_pop_child(struct kctx *node)
 	spin_lock_irqsave(&node->lock, flags);
 	hlist_for_each_entry(child, &node->children, sibling) {
 		if (refcount_inc_not_zero(&child->ref)) {
-			hlist_del_init_rcu(&child->sibling);
+			kctx_del_child(node, child);
 			break;
 		}
 	}

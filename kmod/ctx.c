@@ -104,6 +104,12 @@ void kctx_why_get(const struct kctx *ctx, struct kctx_why *why)
 	why->user_cause = READ_ONCE(ctx->user_cause);
 }
 
+static void kctx_add_child(struct kctx *up, struct kctx *child)
+{
+	lockdep_assert_held(&up->lock);
+	hlist_add_head_rcu(&child->sibling, &up->children);
+}
+
 /*
  * Publish @ctx under kctx_up(@ctx). A child of a done parent is born done
  * with the parent's error and cause, and so is a deadline already past;
@@ -122,7 +128,7 @@ static struct kctx *kctx_link(struct kctx *ctx)
 	else if (ctx->kind == KCTX_NODE_DEADLINE && ctx->deadline <= ktime_get())
 		kctx_born_done(ctx, &kctx_why_deadline);
 	else
-		hlist_add_head_rcu(&ctx->sibling, &up->children);
+		kctx_add_child(up, ctx);
 	spin_unlock_irqrestore(&up->lock, flags);
 
 	trace_kctx_create(ctx);

@@ -206,4 +206,51 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
 	__kctx_wait_event(ctx, wait_event_interruptible_timeout, wq,	\
 			  __kctx_cond(condition), timeout)
 
+/*
+ * Kernel threads bound to a context (kmod/kthread.c, kmod/group.c).
+ * See Documentation/kthreads.rst.
+ */
+#include <linux/signal_types.h>
+
+/**
+ * struct kctx_binding - ties the current kthread's sleeps to a context
+ * @hook: fires when the context is done and signals @task
+ * @task: the bound thread
+ * @ctx: the context, referenced while bound
+ * @outer: the binding this one nests in, on threads kctx started
+ * @saved: the SIGKILL disposition to restore on unbind
+ * @restore: whether to restore @saved
+ *
+ * Filled in by kctx_bind_current(); callers only provide the memory, which
+ * may be on the stack. All fields are kctx's.
+ */
+struct kctx_binding {
+	struct kctx_hook hook;
+	struct task_struct *task;
+	struct kctx *ctx;
+	struct kctx_binding *outer;
+	__sighandler_t saved;
+	bool restore;
+};
+
+int kctx_bind_current(struct kctx *ctx, struct kctx_binding *b);
+void kctx_unbind_current(struct kctx_binding *b);
+
+__printf(4, 5)
+struct task_struct *kctx_kthread_run(struct kctx *ctx,
+				     int (*fn)(struct kctx *ctx, void *data),
+				     void *data, const char *namefmt, ...);
+int kctx_kthread_stop(struct task_struct *task);
+int kctx_kthread_wait(struct task_struct *task);
+
+struct kctx_group;
+
+struct kctx_group *kctx_group_new(struct kctx *parent, gfp_t gfp);
+int kctx_group_go(struct kctx_group *g, int (*fn)(struct kctx *ctx, void *data),
+		  void *data, const char *name);
+void kctx_group_set_limit(struct kctx_group *g, int n);
+int kctx_group_wait(struct kctx_group *g);
+void kctx_group_free(struct kctx_group *g);
+struct kctx *kctx_group_ctx(struct kctx_group *g);
+
 #endif /* _LINUX_KCTX_H */
