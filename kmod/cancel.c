@@ -146,6 +146,32 @@ void kctx_propagate(struct kctx *root)
 }
 
 /**
+ * kctx_cancel_all() - cancel every context still in the tree
+ *
+ * For module exit. With no consumer module and no fd left, what remains can
+ * only be contexts that nobody holds but that an armed deadline timer keeps
+ * alive, as Go keeps a context whose cancel was forgotten. Their timers
+ * point into this module, so they must go now. A context that something
+ * still references stays, and kmem_cache_destroy() reports it as the leak
+ * it is.
+ *
+ * Context: Process context; sleeps. Nothing else may use kctx.
+ */
+void kctx_cancel_all(void)
+{
+	static const struct kctx_why why = { .err = -ECANCELED, .cause = -ESHUTDOWN };
+	struct kctx *child;
+
+	while ((child = kctx_pop_child(&kctx_bg))) {
+		if (kctx_mark_done(child, &why)) {
+			kctx_deadline_stop(child);
+			kctx_propagate(child);
+		}
+		kctx_put(child);
+	}
+}
+
+/**
  * kctx_cancel_cause() - cancel a context, giving a cause
  * @ctx: the context
  * @cause: what kctx_cause() will report, by convention a negative errno;

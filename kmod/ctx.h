@@ -130,6 +130,7 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why);
 void kctx_unlink(struct kctx *ctx);
 void kctx_propagate(struct kctx *root);
 void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why);
+void kctx_cancel_all(void);
 
 /* deadline.c */
 void kctx_deadline_init(struct kctx *ctx);

@@ -75,6 +75,7 @@ static void __exit kctx_exit(void)
 {
 	kctx_dev_exit();
 	kctx_debugfs_exit();
+	kctx_cancel_all();
 	/* Nodes can be freed only once queued walks are done and RCU has run. */
 	kctx_deadline_flush();
 	destroy_workqueue(kctx_wq);

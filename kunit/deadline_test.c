@@ -58,6 +58,7 @@ static void later_child_deadline_is_capped_and_arms_no_timer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got, d);
 	KUNIT_EXPECT_EQ(test, child->kind, KCTX_NODE_CANCEL);
 	KUNIT_EXPECT_EQ(test, refcount_read(&child->ref), 1);
+	kctx_cancel(parent);
 	kctx_put(child);
 	kctx_put(parent);
 }
@@ -72,6 +73,7 @@ static void earlier_child_deadline_is_its_own(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, kctx_deadline(child, &got));
 	KUNIT_EXPECT_EQ(test, got, ktime_sub_ns(d, 1));
 	KUNIT_EXPECT_EQ(test, child->kind, KCTX_NODE_DEADLINE);
+	kctx_cancel(parent);
 	kctx_put(child);
 	kctx_put(parent);
 }
@@ -89,6 +91,7 @@ static void descendants_inherit_the_deadline_but_detached_drops_it(struct kunit 
 	KUNIT_EXPECT_TRUE(test, kctx_deadline(v, &got));
 	KUNIT_EXPECT_EQ(test, got, d);
 	KUNIT_EXPECT_FALSE(test, kctx_deadline(w, &got));
+	kctx_cancel(parent);
 	kctx_put(w);
 	kctx_put(v);
 	kctx_put(c);
@@ -176,6 +179,20 @@ static void dropped_deadline_context_lives_until_it_fires(struct kunit *test)
 	kctx_put(parent);
 }
 
+/*
+ * Dropped without a cancel, an hour-long deadline context outlives this
+ * test: its armed timer holds it. kctx's module exit must cancel it, or
+ * kmem_cache_destroy() complains at rmmod and the harness fails the run.
+ */
+static void orphaned_deadline_context_is_left_for_unload_to_reap(struct kunit *test)
+{
+	struct kctx *ctx;
+
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), HOUR_NS, GFP_KERNEL));
+	kctx_put(ctx);
+	KUNIT_EXPECT_FALSE(test, hlist_empty(&kctx_background()->children));
+}
+
 static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(timeout_expires_with_etimedout_not_before_it),
 	KUNIT_CASE(past_deadline_is_born_done),
@@ -189,6 +206,7 @@ static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(cancel_after_expiry_keeps_etimedout),
 	KUNIT_CASE(endless_timeout_means_no_deadline),
 	KUNIT_CASE(dropped_deadline_context_lives_until_it_fires),
+	KUNIT_CASE(orphaned_deadline_context_is_left_for_unload_to_reap),
 	{}
 };
 

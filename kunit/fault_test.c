@@ -53,6 +53,7 @@ static void sweep(struct kunit *test, struct kctx *(*make)(struct kctx *p))
 		left = READ_ONCE(current->fail_nth);
 		WRITE_ONCE(current->fail_nth, 0);
 		if (!IS_ERR(ctx)) {
+			kctx_cancel(ctx);
 			kctx_put(ctx);
 			/* Succeeded with failures still pending: nothing left to fail. */
 			KUNIT_EXPECT_GT(test, left, 0);

@@ -283,6 +283,7 @@ static void debugfs_tree_shows_state_and_nesting(struct kunit *test)
 	line = strstr(tree, want);
 	KUNIT_EXPECT_NOT_NULL_MSG(test, line, "%s", tree);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(line ?: "", "site="));
+	kctx_cancel(parent);
 	kctx_put(child);
 	kctx_put(parent);
 }

@@ -18,6 +18,7 @@ static void value_is_found_through_every_kind(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, kctx_value(v, &key_a), &val_1);
 	KUNIT_EXPECT_PTR_EQ(test, kctx_value(d, &key_a), &val_1);
 	KUNIT_EXPECT_PTR_EQ(test, kctx_value(w, &key_a), &val_1);
+	kctx_cancel(c);
 	kctx_put(w);
 	kctx_put(d);
 	kctx_put(c);
