@@ -67,5 +67,7 @@ extern struct kunit_suite kctx_after_func_suite;
 extern struct kunit_suite kctx_race_suite;
 extern struct kunit_suite kctx_scale_suite;
 extern struct kunit_suite kctx_fault_suite;
+extern struct kunit_suite kctx_kthread_suite;
+extern struct kunit_suite kctx_group_suite;
 
 #endif /* _KCTX_TEST_H */
