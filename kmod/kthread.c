@@ -94,6 +94,53 @@ static void kctx_clear_sigkill(void)
 	spin_unlock_irq(&current->sighand->siglock);
 }
 
+/*
+ * The bindings in force, innermost first, run from the top down to the
+ * first one made by kctx_rebind_current(), which holds everything below it.
+ * This gives the next one after @o, or NULL.
+ */
+static struct kctx_binding *kctx_next_in_force(struct kctx_binding *o)
+{
+	return o->replaces ? NULL : o->outer;
+}
+
+static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
+{
+	struct kctx_thread *t = kctx_current_thread();
+	struct kctx_binding *o;
+
+	if (WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
+		return -EINVAL;
+	b->task = current;
+	b->ctx = kctx_get(ctx);
+	b->hook.fn = kctx_binding_fire;
+	b->outer = NULL;
+	b->restore = false;
+	b->replaces = replaces;
+	if (t) {
+		/* kctx_thread_main() accepts SIGKILL for the thread's life. */
+		b->outer = t->top;
+		t->top = b;
+	} else {
+		spin_lock_irq(&current->sighand->siglock);
+		b->saved = current->sighand->action[SIGKILL - 1].sa.sa_handler;
+		spin_unlock_irq(&current->sighand->siglock);
+		if (b->saved != SIG_KTHREAD_KERNEL) {
+			b->restore = true;
+			allow_kernel_signal(SIGKILL);
+		}
+	}
+	if (replaces && b->outer) {
+		/* After these, no outer binding can signal; take back what did. */
+		for (o = b->outer; o; o = kctx_next_in_force(o))
+			kctx_hook_del(o->ctx, &o->hook);
+		kctx_clear_sigkill();
+	}
+	if (!kctx_hook_add(ctx, &b->hook))
+		send_sig(SIGKILL, current, 1);
+	return 0;
+}
+
 /**
  * kctx_bind_current() - break the current kthread's sleeps when a context is done
  * @ctx: the context
@@ -109,10 +156,11 @@ static void kctx_clear_sigkill(void)
  * Meant for a thread that works for one context after another, such as a
  * pool thread taking jobs. Threads started by kctx_kthread_run() and
  * kctx_group_go() are bound for their whole life already; on them,
- * bindings nest, and unbinding the inner one leaves the signal pending if
- * an outer context is done. On any other kthread, bindings must not nest.
- * While bound, the thread accepts SIGKILL from the kernel (not from
- * userspace); kctx_unbind_current() restores what it accepted before.
+ * bindings nest, and the thread is signalled when any of them is done, so
+ * unbinding the inner one leaves the signal pending if an outer context is
+ * done. On any other kthread, bindings must not nest. While bound, the
+ * thread accepts SIGKILL from the kernel (not from userspace);
+ * kctx_unbind_current() restores what it accepted before.
  *
  * Context: A kthread, in process context. Not for user tasks: SIGKILL
  * would kill them.
@@ -121,46 +169,46 @@ static void kctx_clear_sigkill(void)
  */
 int kctx_bind_current(struct kctx *ctx, struct kctx_binding *b)
 {
-	struct kctx_thread *t = kctx_current_thread();
-
-	if (WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
-		return -EINVAL;
-	b->task = current;
-	b->ctx = kctx_get(ctx);
-	b->hook.fn = kctx_binding_fire;
-	b->outer = NULL;
-	b->restore = false;
-	if (t) {
-		/* kctx_thread_main() accepts SIGKILL for the thread's life. */
-		b->outer = t->top;
-		t->top = b;
-	} else {
-		spin_lock_irq(&current->sighand->siglock);
-		b->saved = current->sighand->action[SIGKILL - 1].sa.sa_handler;
-		spin_unlock_irq(&current->sighand->siglock);
-		if (b->saved != SIG_KTHREAD_KERNEL) {
-			b->restore = true;
-			allow_kernel_signal(SIGKILL);
-		}
-	}
-	if (!kctx_hook_add(ctx, &b->hook))
-		send_sig(SIGKILL, current, 1);
-	return 0;
+	return kctx_bind(ctx, b, false);
 }
 EXPORT_SYMBOL_GPL(kctx_bind_current);
 
 /**
- * kctx_unbind_current() - undo kctx_bind_current()
+ * kctx_rebind_current() - bind the current kthread to a context instead
+ * @ctx: the context
+ * @b: the binding, usually on the stack; kctx_unbind_current() must follow
+ *
+ * Like kctx_bind_current(), but until kctx_unbind_current(@b) only @ctx
+ * counts: the bindings made before are on hold, and a SIGKILL they sent is
+ * taken back. This is how a kctx thread whose context is done does its
+ * cleanup, for instance on a kctx_with_timeout() child of
+ * kctx_without_cancel() of that context, Go's graceful-shutdown idiom.
+ * Unbinding puts the earlier bindings back, and the thread is signalled
+ * again if one of their contexts is done.
+ *
+ * Context: A kthread, in process context; it only replaces bindings on
+ * threads started by kctx_kthread_run() or kctx_group_go().
+ * Return: 0 once bound, or -EINVAL (with a warning) if current is not a
+ * kthread, in which case nothing was bound.
+ */
+int kctx_rebind_current(struct kctx *ctx, struct kctx_binding *b)
+{
+	return kctx_bind(ctx, b, true);
+}
+EXPORT_SYMBOL_GPL(kctx_rebind_current);
+
+/**
+ * kctx_unbind_current() - undo kctx_bind_current() or kctx_rebind_current()
  * @b: the binding
  *
  * Removes the hook first, so that no signal can come from @b afterwards,
  * then takes back the SIGKILL that @b sent, if it sent one: a later,
  * unrelated interruptible sleep of this thread is not broken. On a thread
- * started by kctx, the signal stays if an outer binding's context is done.
- * Bindings are undone in the reverse order of kctx_bind_current().
+ * started by kctx, the signal stays, or comes back, if a binding still in
+ * force has a done context. Bindings are undone in the reverse order of
+ * binding.
  *
- * Context: The same kthread that called kctx_bind_current(); process
- * context.
+ * Context: The same kthread that made the binding; process context.
  */
 void kctx_unbind_current(struct kctx_binding *b)
 {
@@ -176,7 +224,14 @@ void kctx_unbind_current(struct kctx_binding *b)
 		WARN_ON_ONCE(t->top != b);
 		t->top = b->outer;
 	}
-	if (fired) {
+	if (b->replaces && b->outer) {
+		/* Only @b could signal: take that back, and rearm the rest. */
+		if (fired)
+			kctx_clear_sigkill();
+		for (o = b->outer; o; o = kctx_next_in_force(o))
+			if (!kctx_hook_add(o->ctx, &o->hook))
+				send_sig(SIGKILL, current, 1);
+	} else if (fired) {
 		kctx_clear_sigkill();
 		/*
 		 * An outer context done before the clear had its ->err set
@@ -184,7 +239,7 @@ void kctx_unbind_current(struct kctx_binding *b)
 		 * it, so kctx_done() sees it. One done after the clear sends
 		 * its own signal.
 		 */
-		for (o = b->outer; o; o = o->outer) {
+		for (o = b->outer; o; o = kctx_next_in_force(o)) {
 			if (kctx_done(o->ctx)) {
 				send_sig(SIGKILL, current, 1);
 				break;

@@ -807,6 +807,53 @@ static void binding_a_done_context_breaks_sleeps_at_once(struct kunit *test)
 	kctx_put(o->ctx);
 }
 
+struct direct {
+	struct kctx *ctx;
+	bool bound;
+	long slept;
+	int err;
+	bool pending_after;
+};
+
+static int direct_fn(void *data)
+{
+	struct direct *d = data;
+	struct kctx_binding b;
+
+	if (kctx_bind_current(d->ctx, &b))
+		return -EINVAL;
+	WRITE_ONCE(d->bound, true);
+	d->slept = msleep_interruptible(FOREVER_MS);
+	d->err = kctx_err(d->ctx);
+	kctx_unbind_current(&b);
+	d->pending_after = signal_pending(current);
+	return 0;
+}
+
+/* A deadline node's own hooks run in its timer's softirq. */
+static void binding_a_deadline_node_breaks_from_its_softirq(struct kunit *test)
+{
+	struct direct *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	struct kctx_test_thread t;
+	bool early;
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	d->ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), DEADLINE_NS,
+						       GFP_KERNEL));
+	kctx_test_thread_start(test, &t, direct_fn, d);
+	KUNIT_EXPECT_TRUE(test, POLL_UNTIL(READ_ONCE(d->bound)));
+	KUNIT_EXPECT_TRUE(test, kctx_test_wait_sleeping(t.task));
+	early = kctx_done(d->ctx);
+	KUNIT_ASSERT_TRUE(test, kctx_test_thread_join(&t));
+	KUNIT_EXPECT_EQ(test, t.ret, 0);
+	KUNIT_EXPECT_GT(test, d->slept, 0);
+	KUNIT_EXPECT_EQ(test, d->err, -ETIMEDOUT);
+	KUNIT_EXPECT_FALSE(test, d->pending_after);
+	kctx_put(d->ctx);
+	if (early)
+		kunit_skip(test, "the deadline passed before the thread slept; raise DEADLINE_NS");
+}
+
 /* A kctx thread on @outer that binds itself to @job on top. */
 struct nested {
 	struct kctx *job;
@@ -885,6 +932,111 @@ static void inner_cancel_spares_the_outer_binding(struct kunit *test)
 	kctx_put(outer);
 }
 
+/* After its context is done, a kctx thread cleans up under another one. */
+struct cleanup {
+	bool started;
+	long broken;		/* broken by the cancel */
+	long cleanup_sleep;	/* under the cleanup context: not broken */
+	long cleanup_end;	/* broken by the cleanup context's deadline */
+	int cleanup_err;
+	bool pending_after;	/* the done context signals again */
+	long after;
+};
+
+static int cleanup_fn(struct kctx *ctx, void *data)
+{
+	struct cleanup *c = data;
+	struct kctx_binding b;
+	struct kctx *detached, *cleanup;
+
+	WRITE_ONCE(c->started, true);
+	c->broken = msleep_interruptible(FOREVER_MS);
+	/* Go's WithTimeout(WithoutCancel(ctx), ...). */
+	detached = kctx_without_cancel(ctx, GFP_KERNEL);
+	if (IS_ERR(detached))
+		return PTR_ERR(detached);
+	cleanup = kctx_with_timeout(detached, DEADLINE_NS, GFP_KERNEL);
+	kctx_put(detached);
+	if (IS_ERR(cleanup))
+		return PTR_ERR(cleanup);
+	kctx_rebind_current(cleanup, &b);
+	c->cleanup_sleep = msleep_interruptible(20);
+	c->cleanup_end = msleep_interruptible(FOREVER_MS);
+	c->cleanup_err = kctx_err(cleanup);
+	kctx_unbind_current(&b);
+	kctx_put(cleanup);
+	c->pending_after = signal_pending(current);
+	c->after = msleep_interruptible(FOREVER_MS);
+	return kctx_err(ctx);
+}
+
+static void rebind_lets_a_cancelled_thread_clean_up(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct cleanup *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct task_struct *task;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	task = kctx_kthread_run(ctx, cleanup_fn, c, "kctx-cleanup");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_EXPECT_TRUE(test, POLL_UNTIL(READ_ONCE(c->started)));
+	KUNIT_EXPECT_TRUE(test, kctx_test_wait_sleeping(task));
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_EQ(test, kctx_kthread_wait(task), -ECANCELED);
+	KUNIT_EXPECT_GT(test, c->broken, 0);
+	KUNIT_EXPECT_EQ(test, c->cleanup_sleep, 0);
+	KUNIT_EXPECT_GT(test, c->cleanup_end, 0);
+	KUNIT_EXPECT_EQ(test, c->cleanup_err, -ETIMEDOUT);
+	KUNIT_EXPECT_TRUE(test, c->pending_after);
+	KUNIT_EXPECT_GT(test, c->after, 0);
+	kctx_put(ctx);
+}
+
+/* A kctx thread that puts its own binding on hold for a job's. */
+struct held {
+	struct kctx *job;
+	bool rebound;
+	long slept;
+	bool pending_after;
+};
+
+static int held_fn(struct kctx *ctx, void *data)
+{
+	struct held *h = data;
+	struct kctx_binding b;
+
+	kctx_rebind_current(h->job, &b);
+	WRITE_ONCE(h->rebound, true);
+	h->slept = msleep_interruptible(FOREVER_MS);
+	kctx_unbind_current(&b);
+	h->pending_after = signal_pending(current);
+	return kctx_err(ctx);
+}
+
+static void rebind_holds_the_outer_binding_until_unbind(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct held *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct task_struct *task;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->job = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	task = kctx_kthread_run(ctx, held_fn, h, "kctx-held");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_EXPECT_TRUE(test, POLL_UNTIL(READ_ONCE(h->rebound)));
+	KUNIT_EXPECT_TRUE(test, kctx_test_wait_sleeping(task));
+	/* On hold: the thread's own context is cancelled, and nothing comes. */
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_FALSE(test, task_sigpending(task));
+	KUNIT_EXPECT_FALSE(test, task_is_running(task));
+	kctx_cancel(h->job);
+	KUNIT_EXPECT_EQ(test, kctx_kthread_wait(task), -ECANCELED);
+	KUNIT_EXPECT_GT(test, h->slept, 0);
+	KUNIT_EXPECT_TRUE(test, h->pending_after);
+	kctx_put(h->job);
+	kctx_put(ctx);
+}
+
 static struct kunit_case kctx_kthread_cases[] = {
 	KUNIT_CASE_PARAM(grandparent_cancel_breaks_the_call, blocker_kind_gen_params),
 	KUNIT_CASE_PARAM(grandparent_deadline_breaks_the_call, blocker_kind_gen_params),
@@ -897,8 +1049,11 @@ static struct kunit_case kctx_kthread_cases[] = {
 	KUNIT_CASE(after_func_shutdown_ends_a_recv_no_signal_reaches),
 	KUNIT_CASE(pool_thread_binds_job_after_job_and_keeps_no_signal),
 	KUNIT_CASE(binding_a_done_context_breaks_sleeps_at_once),
+	KUNIT_CASE(binding_a_deadline_node_breaks_from_its_softirq),
 	KUNIT_CASE(inner_unbind_keeps_the_signal_of_a_done_outer),
 	KUNIT_CASE(inner_cancel_spares_the_outer_binding),
+	KUNIT_CASE(rebind_lets_a_cancelled_thread_clean_up),
+	KUNIT_CASE(rebind_holds_the_outer_binding_until_unbind),
 	{}
 };
 

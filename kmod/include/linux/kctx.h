@@ -220,9 +220,10 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  * @outer: the binding this one nests in, on threads kctx started
  * @saved: the SIGKILL disposition to restore on unbind
  * @restore: whether to restore @saved
+ * @replaces: made by kctx_rebind_current(): the outer bindings are on hold
  *
- * Filled in by kctx_bind_current(); callers only provide the memory, which
- * may be on the stack. All fields are kctx's.
+ * Filled in by kctx_bind_current() or kctx_rebind_current(); callers only
+ * provide the memory, which may be on the stack. All fields are kctx's.
  */
 struct kctx_binding {
 	struct kctx_hook hook;
@@ -231,9 +232,11 @@ struct kctx_binding {
 	struct kctx_binding *outer;
 	__sighandler_t saved;
 	bool restore;
+	bool replaces;
 };
 
 int kctx_bind_current(struct kctx *ctx, struct kctx_binding *b);
+int kctx_rebind_current(struct kctx *ctx, struct kctx_binding *b);
 void kctx_unbind_current(struct kctx_binding *b);
 
 __printf(4, 5)
