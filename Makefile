@@ -23,7 +23,9 @@ help:
 	@echo 'qemu-scripts/run-vm --help runs your own commands in the VM.'
 
 demo:
-	$(Q)/run-vm --kernel stock --quiet-boot --add $(Q)/demo.sh -- demo.sh
+	$(Q)/build-userspace
+	$(Q)/run-vm --kernel stock --quiet-boot --add $(Q)/demo.sh \
+		--add build/userspace/pump-demo -- demo.sh
 
 check:
 	$(Q)/check

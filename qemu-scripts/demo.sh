@@ -16,12 +16,11 @@ step "kctx is loaded"
 echo "version $(cat /sys/module/kctx/version) (/sys/module/kctx/version)"
 grep '^kctx ' /proc/modules
 
-if [ -r /sys/kernel/debug/kctx/tree ]; then
-	step "the live context tree (/sys/kernel/debug/kctx/tree)"
-	cat /sys/kernel/debug/kctx/tree
-fi
+step "userspace cancellation reaching kernel I/O (pump-demo)"
+pump-demo
 
-step "unloading kctx"
+step "unloading the example consumer and kctx"
+rmmod kctx_pump
 rmmod kctx
 if grep -q '^kctx ' /proc/modules; then
 	echo "kctx is still loaded"
