@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Waiting for a context: poll, select and epoll on context fds and eventfds. */
+#define _GNU_SOURCE
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -70,6 +72,42 @@ TEST(blocked_epoll_wait_wakes_on_ancestor_cancel)
 	ASSERT_EQ(out.events, EPOLLIN);
 	printf("#   cancel to epoll wake: %lld us\n", (long long)(kt_now_ns() - c.at) / 1000);
 	pthread_join(t, NULL);
+}
+
+struct poller {
+	int fd;
+	volatile pid_t tid;
+	short revents;
+};
+
+static void *poll_long(void *arg)
+{
+	struct poller *p = arg;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	p->tid = gettid();
+	if (poll(&pfd, 1, 10000) == 1)
+		p->revents = pfd.revents;
+	return NULL;
+}
+
+TEST(closing_an_fd_under_a_blocked_poll_is_safe)
+{
+	struct kctx_watch w = { .size = sizeof(w) };
+	int owner = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
+	struct poller p = { .fd = ioctl(owner, KCTX_IOC_WATCH, &w) };
+	pthread_t t;
+
+	ASSERT_GE(p.fd, 0);
+	ASSERT_EQ(pthread_create(&t, NULL, poll_long, &p), 0);
+	while (!p.tid)
+		sched_yield();
+	kt_wait_sleeping(p.tid);
+	close(p.fd);	/* the blocked poll still holds the file */
+	ASSERT_EQ(kt_cancel(owner, 0, 0), 0);
+	pthread_join(t, NULL);
+	/* Woken through the file it held, poll finds the fd gone. */
+	ASSERT_EQ(p.revents, POLLNVAL);
 }
 
 static int attach(int fd, int efd)
