@@ -76,7 +76,7 @@ TEST(blocked_epoll_wait_wakes_on_ancestor_cancel)
 
 struct poller {
 	int fd;
-	volatile pid_t tid;
+	pid_t tid;		/* published by the poller, atomically */
 	short revents;
 };
 
@@ -85,7 +85,7 @@ static void *poll_long(void *arg)
 	struct poller *p = arg;
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 
-	p->tid = gettid();
+	__atomic_store_n(&p->tid, gettid(), __ATOMIC_RELEASE);
 	if (poll(&pfd, 1, 10000) == 1)
 		p->revents = pfd.revents;
 	return NULL;
@@ -100,7 +100,7 @@ TEST(closing_an_fd_under_a_blocked_poll_is_safe)
 
 	ASSERT_GE(p.fd, 0);
 	ASSERT_EQ(pthread_create(&t, NULL, poll_long, &p), 0);
-	while (!p.tid)
+	while (!__atomic_load_n(&p.tid, __ATOMIC_ACQUIRE))
 		sched_yield();
 	kt_wait_sleeping(p.tid);
 	close(p.fd);	/* the blocked poll still holds the file */

@@ -26,7 +26,7 @@
  *   T: written by the thread before ->done completes; read after it.
  */
 struct pump_job {
-	struct mutex lock;
+	struct mutex lock;		/* serialises START, WAIT and release */
 	struct task_struct *task;	/* M: NULL until started, again once reaped */
 	bool started;			/* M */
 	struct file *in, *out;		/* M: references, until release */

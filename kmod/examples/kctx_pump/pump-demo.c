@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +29,9 @@
 
 #define DEADLINE_MS	300
 
-static int64_t t0;
+static long long t0;
 
-static int64_t now_ns(void)
+static long long now_ns(void)
 {
 	struct timespec ts;
 
@@ -135,8 +134,9 @@ int main(void)
 		die("write");
 	n = read(out[0], buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = 0;
-	printf("   the kernel thread copied \"%s\" and now blocks reading an empty pipe  [%.1f ms]\n",
-	       buf, since_ms());
+	printf("   the kernel thread copied \"%s\"; now it blocks reading an empty pipe",
+	       buf);
+	printf("  [%.1f ms]\n", since_ms());
 
 	puts("3. a watcher polls an eventfd attached to the job context");
 	w.efd = eventfd(0, EFD_CLOEXEC);
