@@ -149,3 +149,11 @@ t_skip() {
 t_note() {
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
+
+# print_header FILE: the comment block at the top of a script, after the
+# shebang and SPDX lines, without the '# '. Scripts use it as their usage.
+print_header() {
+	awk 'NR < 3 || (NR == 3 && /^#$/) { next }
+		/^#/ { sub(/^# ?/, ""); print; next }
+		{ exit }' "$1"
+}
