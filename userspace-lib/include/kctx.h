@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libkctx: Go's context package for Linux processes, over the kctx kernel
+ * module's context file descriptors.
+ *
+ * This is the library's header. It is not the kernel's uapi header
+ * <linux/kctx.h>, and needs it neither to compile nor to run programs.
+ * See kctx(3).
+ *
+ * Every function that returns int returns 0 (or a value, where stated) on
+ * success and a negative errno on failure, and leaves errno as it was.
+ */
+#ifndef LIBKCTX_KCTX_H
+#define LIBKCTX_KCTX_H
+
+#include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIBKCTX_VERSION_MAJOR	0
+#define LIBKCTX_VERSION_MINOR	1
+
+/* kctx_wait(): no timeout. */
+#define KCTX_WAIT_FOREVER	((int64_t)-1)
+
+/* The environment variable through which `kctx run` passes a context fd. */
+#define KCTX_FD_ENV		"KCTX_FD"
+
+/* A context handle. It owns one file descriptor (see kctx(3)). */
+typedef struct kctx kctx_t;
+
+struct timespec;	/* <time.h> declares it only for POSIX */
+
+/* Roots */
+int kctx_background(kctx_t **out);
+
+/* Children */
+int kctx_with_cancel(kctx_t *parent, kctx_t **out);
+int kctx_with_deadline(kctx_t *parent, const struct timespec *deadline,
+		       kctx_t **out);
+int kctx_with_timeout(kctx_t *parent, uint64_t timeout_ns, kctx_t **out);
+int kctx_with_value(kctx_t *parent, uint64_t key, uint64_t value,
+		    kctx_t **out);
+int kctx_without_cancel(kctx_t *parent, kctx_t **out);
+
+/* Cancelling */
+int kctx_cancel(kctx_t *ctx);
+int kctx_cancel_cause(kctx_t *ctx, int64_t cause);
+
+/* State */
+int kctx_err(kctx_t *ctx);
+int kctx_cause(kctx_t *ctx, int64_t *cause);
+int kctx_deadline(kctx_t *ctx, struct timespec *out);
+int kctx_value(kctx_t *ctx, uint64_t key, uint64_t *value);
+int kctx_id(kctx_t *ctx, uint64_t *id, uint64_t *parent_id);
+int kctx_canceller(kctx_t *ctx, pid_t *pid);
+int kctx_is_owner(kctx_t *ctx);
+
+/* fds and waiting */
+int kctx_fd(kctx_t *ctx);
+int kctx_eventfd(kctx_t *ctx);
+int kctx_wait(kctx_t *ctx, int64_t timeout_ns);
+
+/* Sharing and freeing */
+int kctx_watch(kctx_t *ctx, kctx_t **out);
+int kctx_from_fd(int fd, kctx_t **out);
+int kctx_from_env(kctx_t **out);
+void kctx_free(kctx_t *ctx);
+const char *kctx_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBKCTX_KCTX_H */
