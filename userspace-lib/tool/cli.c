@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kctx tool: subcommands, and the small ones (wait, cancel, show).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const char usage[] =
+"Usage: kctx COMMAND [ARG]...\n"
+"\n"
+"Go-style contexts (cancellation, deadlines, values) from the shell, over\n"
+"the kctx kernel module.\n"
+"\n"
+"  run [OPTION]... [--] CMD...   run CMD under a new context (like timeout(1))\n"
+"  wait [--timeout DUR] [CTX]    wait until a context is done\n"
+"  cancel [--cause CAUSE] [CTX]  cancel a context\n"
+"  show [CTX]                    print a context's state\n"
+"  tree                          print the contexts processes here hold\n"
+"\n"
+"CTX names a context fd: FD (one of this process's, e.g. inherited from\n"
+"the shell), PID:FD (another process's, by pidfd_getfd(2)) or @ID (an id\n"
+"from `kctx tree`). Without CTX, $KCTX_FD, which `kctx run` sets.\n"
+"\n"
+"`kctx COMMAND --help` says more; so do kctx(1) and kctx(3).\n";
+
+static const char usage_wait[] =
+"Usage: kctx wait [--timeout DUR] [CTX]\n"
+"\n"
+"Wait until the context CTX (default: $KCTX_FD) is done: cancelled, past\n"
+"its deadline, or its last owner fd closed.\n"
+"\n"
+"  -t, --timeout DUR   give up after DUR (e.g. 1.5s, 250ms, 1h30m)\n"
+"\n"
+"Exit status: 0 once the context is done; 124 if DUR passed first;\n"
+"1 on an error; 2 on a bad command line.\n";
+
+static const char usage_cancel[] =
+"Usage: kctx cancel [--cause CAUSE] [CTX]\n"
+"\n"
+"Cancel the context CTX (default: $KCTX_FD) and all its descendants. The\n"
+"first cancel wins; cancelling a done context does nothing. CTX must be\n"
+"an owner fd. Cancelling a value or without-cancel context does nothing.\n"
+"\n"
+"  -c, --cause CAUSE   why: an errno (EIO or -5), which kernel work for\n"
+"                      the context sees too, or any other 64-bit number,\n"
+"                      which only userspace sees (kctx_cause(3))\n"
+"\n"
+"Exit status: 0 if cancelled (or already done); 1 on an error, e.g. a\n"
+"watch-only CTX; 2 on a bad command line.\n";
+
+static const char usage_show[] =
+"Usage: kctx show [CTX]\n"
+"\n"
+"Print the state of the context CTX (default: $KCTX_FD), one\n"
+"\"key: value\" line each: id, parent_id, fd (owner or watch), state\n"
+"(live or done), err, cause, canceller (a pid), deadline (CLOCK_MONOTONIC\n"
+"ns, and the time left).\n";
+
+/* Parse "[--OPT VALUE] [CTX]": at most one option and one CTX. */
+static int parse_ctx_args(int argc, char **argv, const char *sopt, const char *lopt,
+			  const char **optval, const char **ctx, const char *help)
+{
+	int i;
+
+	*ctx = NULL;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (is_help(a)) {
+			fputs(help, stdout);
+			return -1;
+		}
+		if (optval && (!strcmp(a, sopt) || !strcmp(a, lopt))) {
+			if (i + 1 >= argc)
+				return usage_error("%s wants a value", a);
+			*optval = argv[++i];
+		} else if (!strcmp(a, "--")) {
+			continue;
+		} else if (a[0] == '-') {
+			return usage_error("unknown option '%s'", a);
+		} else if (*ctx) {
+			return usage_error("unexpected argument '%s'", a);
+		} else {
+			*ctx = a;
+		}
+	}
+	return 0;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	const char *dur = NULL, *arg;
+	uint64_t ns = 0;
+	kctx_t *ctx;
+	int r;
+
+	r = parse_ctx_args(argc, argv, "-t", "--timeout", &dur, &arg, usage_wait);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (dur && parse_duration(dur, &ns))
+		return usage_error("'%s' is not a duration (e.g. 1.5s, 250ms, 1h30m)", dur);
+	r = ctx_open(arg, &ctx);
+	if (r)
+		return r;
+	do
+		r = kctx_wait(ctx, dur ? (int64_t)ns : KCTX_WAIT_FOREVER);
+	while (r == -EINTR);
+	kctx_free(ctx);
+	if (r == -ETIMEDOUT)
+		return EXIT_TIMEDOUT;
+	if (r) {
+		tool_error("%s", kctx_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_cancel(int argc, char **argv)
+{
+	const char *cause_arg = NULL, *arg;
+	int64_t cause = 0;
+	kctx_t *ctx;
+	int r;
+
+	r = parse_ctx_args(argc, argv, "-c", "--cause", &cause_arg, &arg, usage_cancel);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (cause_arg && parse_cause(cause_arg, &cause))
+		return usage_error("'%s' is not a cause: give a number or an errno name (EIO)",
+				   cause_arg);
+	r = ctx_open(arg, &ctx);
+	if (r)
+		return r;
+	r = kctx_cancel_cause(ctx, cause);
+	kctx_free(ctx);
+	if (r == -EPERM) {
+		tool_error("%s: watch-only; cancelling needs an owner fd",
+			   arg ? arg : "$" KCTX_FD_ENV);
+		return 1;
+	}
+	if (r) {
+		tool_error("%s", kctx_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	uint64_t id, parent_id;
+	struct timespec dl;
+	int64_t cause, d;
+	const char *arg;
+	char buf[64];
+	kctx_t *ctx;
+	pid_t pid;
+	int r, err;
+
+	r = parse_ctx_args(argc, argv, NULL, NULL, NULL, &arg, usage_show);
+	if (r)
+		return r < 0 ? 0 : r;
+	r = ctx_open(arg, &ctx);
+	if (r)
+		return r;
+	r = kctx_id(ctx, &id, &parent_id);
+	if (!r) {
+		printf("id: %" PRIu64 "\nparent_id: %" PRIu64 "\n", id, parent_id);
+		r = kctx_is_owner(ctx);
+	}
+	if (r >= 0) {
+		printf("fd: %s\n", r ? "owner" : "watch");
+		err = kctx_err(ctx);
+		printf("state: %s\n", err ? "done" : "live");
+		format_cause(err, buf, sizeof(buf));
+		printf("err: %s\n", buf);
+		r = kctx_cause(ctx, &cause);
+	}
+	if (!r) {
+		format_cause(cause, buf, sizeof(buf));
+		printf("cause: %s\n", buf);
+		r = kctx_canceller(ctx, &pid);
+	}
+	if (!r) {
+		printf("canceller: %d\n", (int)pid);
+		r = kctx_deadline(ctx, &dl);
+		if (!r) {
+			d = (int64_t)dl.tv_sec * 1000000000 + dl.tv_nsec;
+			format_duration(d - monotonic_ns(), buf, sizeof(buf));
+			printf("deadline: %" PRId64 " (%s from now)\n", d, buf);
+		} else if (r == -ENOENT) {
+			printf("deadline: none\n");
+			r = 0;
+		}
+	}
+	kctx_free(ctx);
+	if (r) {
+		tool_error("%s", kctx_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "wait", cmd_wait },
+	{ "cancel", cmd_cancel },
+	{ "show", cmd_show },
+	{ "tree", cmd_tree },
+};
+
+int kctx_tool_main(int argc, char **argv)
+{
+	static char name[32];
+	size_t i;
+
+	if (argc < 2)
+		return usage_error("no command given");
+	if (is_help(argv[1]) || !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			char *sub[] = { argv[2], "--help", NULL };
+
+			for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+				if (!strcmp(argv[2], commands[i].name))
+					return commands[i].fn(2, sub);
+			return usage_error("unknown command '%s'", argv[2]);
+		}
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("kctx %d.%d\n", LIBKCTX_VERSION_MAJOR, LIBKCTX_VERSION_MINOR);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		snprintf(name, sizeof(name), "kctx %s", commands[i].name);
+		tool_cmd = name;
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	if (argv[1][0] == '-')
+		return usage_error("unknown option '%s'", argv[1]);
+	return usage_error("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kctx command-line tool: shared declarations.
+ */
+#ifndef KCTX_TOOL_H
+#define KCTX_TOOL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "kctx.h"
+
+/* Exit statuses, as timeout(1) has them where it has them. */
+#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_TIMEDOUT	124	/* kctx run, kctx wait: the time ran out */
+#define EXIT_INTERNAL	125	/* kctx run: kctx itself failed */
+#define EXIT_CANNOT_RUN	126	/* kctx run: CMD found but not executable */
+#define EXIT_NOT_FOUND	127	/* kctx run: CMD not found */
+
+/* The tool's entry point; main() is a one-liner around it. */
+int kctx_tool_main(int argc, char **argv);
+
+int cmd_run(int argc, char **argv);
+int cmd_tree(int argc, char **argv);
+
+/* util.c */
+extern const char *tool_cmd;	/* "kctx run" and so on, for messages */
+void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int parse_duration(const char *s, uint64_t *ns);
+void format_duration(int64_t ns, char *buf, size_t len);
+const char *errno_name(long long err);
+int parse_cause(const char *s, int64_t *cause);
+void format_cause(int64_t cause, char *buf, size_t len);
+int parse_signal(const char *s);
+int64_t monotonic_ns(void);
+
+/* Is @arg "--help" or "-h"? */
+int is_help(const char *arg);
+
+/* ctxarg.c: CTX arguments, and what `kctx tree` reads from /proc. */
+int ctx_open(const char *arg, kctx_t **out);
+
+struct ctx_holder {
+	pid_t pid;
+	int fd;
+	int owner;
+	char comm[32];
+};
+
+struct ctx_node {
+	uint64_t id;
+	uint64_t parent_id;
+	char kind[24];
+	int done;
+	int err;
+	int cause;
+	int has_user_cause;
+	uint64_t user_cause;
+	int has_deadline;
+	int64_t deadline_ns;
+	int placeholder;	/* known only as someone's parent */
+	struct ctx_holder *holders;
+	size_t nholders;
+};
+
+struct ctx_scan {
+	struct ctx_node *nodes;
+	size_t nnodes;
+	size_t unreadable;	/* processes whose fds we may not read */
+};
+
+int ctx_scan(struct ctx_scan *scan);
+void ctx_scan_free(struct ctx_scan *scan);
+struct ctx_node *ctx_scan_find(struct ctx_scan *scan, uint64_t id);
+
+#endif /* KCTX_TOOL_H */
