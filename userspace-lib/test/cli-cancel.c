@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kctx cancel: by $KCTX_FD, by fd number, by PID:FD and by @ID.
+ */
+#include "cli.h"
+
+static int64_t cause_of(kctx_t *ctx)
+{
+	int64_t cause = 0;
+
+	ASSERT_OK(kctx_cause(ctx, &cause));
+	return cause;
+}
+
+TEST(cancel_by_kctx_fd)
+{
+	kctx_t *ctx = new_root();
+	struct cli c;
+
+	cli_pass_fd(ctx, 9);
+	ASSERT_EQ(cli_sh(&c, "KCTX_FD=9 kctx cancel"), 0);
+	ASSERT_STREQ(c.out, "");
+	ASSERT_STREQ(c.err, "");
+	ASSERT_EQ(kctx_err(ctx), -ECANCELED);
+	ASSERT_EQ(cause_of(ctx), -ECANCELED);
+	kctx_free(ctx);
+}
+
+TEST(cancel_by_fd_number_with_a_cause)
+{
+	kctx_t *ctx = new_root(), *other = new_root();
+	pid_t pid;
+	struct cli c;
+
+	cli_pass_fd(ctx, 9);
+	cli_pass_fd(other, 8);
+	ASSERT_EQ(cli_sh(&c, "kctx cancel --cause 42 9"), 0);
+	ASSERT_EQ(cause_of(ctx), 42);
+	ASSERT_OK(kctx_canceller(ctx, &pid));
+	ASSERT_NE(pid, getpid());
+	ASSERT_EQ(cli_sh(&c, "kctx cancel 8 -c EIO"), 0);
+	ASSERT_EQ(cause_of(other), -EIO);
+	kctx_free(other);
+	kctx_free(ctx);
+}
+
+TEST(cancel_by_pid_and_fd)
+{
+	kctx_t *ctx = new_root();
+	struct cli c;
+
+	/* Close-on-exec: the command can reach it only through pidfd_getfd(). */
+	ASSERT_EQ(cli_sh(&c, "kctx cancel --cause -EPIPE %d:%d", (int)getpid(), kctx_fd(ctx)), 0);
+	ASSERT_EQ(cause_of(ctx), -EPIPE);
+	kctx_free(ctx);
+}
+
+TEST(cancel_by_id)
+{
+	kctx_t *ctx = new_root(), *w;
+	uint64_t id;
+	struct cli c;
+
+	/* A watch-only fd too: @ID must pick the owner fd. */
+	ASSERT_OK(kctx_watch(ctx, &w));
+	ASSERT_OK(kctx_id(ctx, &id, NULL));
+	ASSERT_EQ(cli_sh(&c, "kctx cancel @%llu --cause 0x10", (unsigned long long)id), 0);
+	ASSERT_EQ(cause_of(ctx), 16);
+	kctx_free(w);
+	kctx_free(ctx);
+}
+
+TEST(cancel_of_a_watch_only_fd_fails)
+{
+	kctx_t *ctx = new_root(), *w;
+	struct cli c;
+
+	ASSERT_OK(kctx_watch(ctx, &w));
+	cli_pass_fd(w, 9);
+	cli_sh(&c, "kctx cancel 9");
+	ASSERT_ONE_LINE_ERROR(&c, 1);
+	ASSERT_CONTAINS(c.err, "watch-only");
+	ASSERT_EQ(kctx_err(ctx), 0);
+	kctx_free(w);
+	kctx_free(ctx);
+}
+
+TEST(cancel_of_what_is_not_a_context_fails)
+{
+	struct cli c;
+	int p[2];
+
+	ASSERT_OK(pipe(p));
+	ASSERT_EQ(dup2(p[0], 9), 9);
+	cli_sh(&c, "kctx cancel 9");
+	ASSERT_ONE_LINE_ERROR(&c, 1);
+	ASSERT_CONTAINS(c.err, "not a context fd");
+	cli_sh(&c, "kctx cancel 63");
+	ASSERT_ONE_LINE_ERROR(&c, 1);
+	cli_sh(&c, "kctx cancel %d:63", (int)getpid());
+	ASSERT_ONE_LINE_ERROR(&c, 1);
+	cli_sh(&c, "kctx cancel @18446744073709551615");
+	ASSERT_ONE_LINE_ERROR(&c, 1);
+	cli_sh(&c, "kctx cancel");
+	ASSERT_ONE_LINE_ERROR(&c, 1);
+	ASSERT_CONTAINS(c.err, "KCTX_FD");
+}
+
+TEST(cancel_of_a_done_context_is_fine)
+{
+	kctx_t *ctx = new_root();
+	struct cli c;
+
+	ASSERT_OK(kctx_cancel_cause(ctx, 5));
+	cli_pass_fd(ctx, 9);
+	ASSERT_EQ(cli_sh(&c, "kctx cancel 9 --cause 6"), 0);
+	ASSERT_EQ(cause_of(ctx), 5);
+	kctx_free(ctx);
+}
+
+TEST(cancel_from_inside_kctx_run)
+{
+	struct cli c;
+
+	/* The command cancels its own context; kctx signals it, as on any cancel. */
+	ASSERT_EQ(cli_sh(&c, "kctx run -- sh -c 'kctx cancel; sleep 10'"), 128 + SIGTERM);
+	ASSERT_LT(c.ns, MS(5000));
+}
