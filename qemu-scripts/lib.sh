@@ -70,7 +70,7 @@ need_pkgs() {
 # Tools every stage needs: compiler and kbuild tools, QEMU, busybox, lint.
 KCTX_HOST_PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 	cpio kmod xz-utils python3 qemu-system-x86 busybox-static sparse
-	perl dwarves rsync gcc-multilib)
+	perl dwarves rsync gcc-multilib pkgconf groff-base)
 
 need_host_tools() {
 	mkdir -p "$KCTX_CACHE"
