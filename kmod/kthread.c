@@ -54,6 +54,7 @@
 #include <linux/export.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
@@ -79,6 +80,15 @@ static struct kctx_thread *kctx_current_thread(void)
 }
 
 /*
+ * ->sighand is RCU-managed for other tasks' sake; a task's own can't change
+ * under it (only exec and exit replace or drop it).
+ */
+static struct sighand_struct *kctx_sighand(void)
+{
+	return rcu_dereference_protected(current->sighand, true);
+}
+
+/*
  * Take back a SIGKILL that a binding sent. Only SIGKILL, not every pending
  * signal as flush_signals() would: a pool thread may have allowed other
  * signals for its own use. A kthread's SIGKILL is a bare bit in a pending
@@ -87,11 +97,13 @@ static struct kctx_thread *kctx_current_thread(void)
  */
 static void kctx_clear_sigkill(void)
 {
-	spin_lock_irq(&current->sighand->siglock);
+	struct sighand_struct *sighand = kctx_sighand();
+
+	spin_lock_irq(&sighand->siglock);
 	sigdelset(&current->pending.signal, SIGKILL);
 	sigdelset(&current->signal->shared_pending.signal, SIGKILL);
 	recalc_sigpending();
-	spin_unlock_irq(&current->sighand->siglock);
+	spin_unlock_irq(&sighand->siglock);
 }
 
 /*
@@ -122,9 +134,11 @@ static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
 		b->outer = t->top;
 		t->top = b;
 	} else {
-		spin_lock_irq(&current->sighand->siglock);
-		b->saved = current->sighand->action[SIGKILL - 1].sa.sa_handler;
-		spin_unlock_irq(&current->sighand->siglock);
+		struct sighand_struct *sighand = kctx_sighand();
+
+		spin_lock_irq(&sighand->siglock);
+		b->saved = sighand->action[SIGKILL - 1].sa.sa_handler;
+		spin_unlock_irq(&sighand->siglock);
 		if (b->saved != SIG_KTHREAD_KERNEL) {
 			b->restore = true;
 			allow_kernel_signal(SIGKILL);

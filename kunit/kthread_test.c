@@ -710,6 +710,7 @@ struct pool {
 static int pool_fn(void *data)
 {
 	struct pool *p = data;
+	struct sighand_struct *sighand;
 	struct kctx_binding b;
 	int i;
 
@@ -726,9 +727,10 @@ static int pool_fn(void *data)
 	p->pending_after = signal_pending(current);
 	p->later_sleep = msleep_interruptible(20);
 	p->later_wait = wait_event_interruptible_timeout(p->wq, false, 2);
-	spin_lock_irq(&current->sighand->siglock);
-	p->handler_after = current->sighand->action[SIGKILL - 1].sa.sa_handler;
-	spin_unlock_irq(&current->sighand->siglock);
+	sighand = rcu_dereference_protected(current->sighand, true);	/* our own */
+	spin_lock_irq(&sighand->siglock);
+	p->handler_after = sighand->action[SIGKILL - 1].sa.sa_handler;
+	spin_unlock_irq(&sighand->siglock);
 	return 0;
 }
 
