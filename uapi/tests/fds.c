@@ -2,37 +2,8 @@
 /* Context fds as fds: SCM_RIGHTS, fork, fdinfo, and owner death. */
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include "harness.h"
-
-static void send_fd(int sock, int fd)
-{
-	char c = 0, buf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = buf, .msg_controllen = sizeof(buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	ASSERT_EQ(sendmsg(sock, &m, 0), 1);
-}
-
-static int recv_fd(int sock)
-{
-	char c, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = buf, .msg_controllen = sizeof(buf) };
-	int fd;
-
-	ASSERT_EQ(recvmsg(sock, &m, 0), 1);
-	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	return fd;
-}
 
 TEST(owner_fd_passed_over_scm_rights_cancels_for_the_sender)
 {
@@ -43,14 +14,14 @@ TEST(owner_fd_passed_over_scm_rights_cancels_for_the_sender)
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid = fork();
 	if (pid == 0) {
-		got = recv_fd(sv[1]);
+		got = kt_recv_fd(sv[1]);
 		c = kt_cancel(got, -ENOLINK, 0) ? 1 : 0;
 		/* Stay alive until the parent has asked who cancelled. */
 		if (write(sv[1], &c, 1) != 1 || read(sv[1], &c, 1) != 1)
 			_exit(1);
 		_exit(0);
 	}
-	send_fd(sv[0], fd);
+	kt_send_fd(sv[0], fd);
 	ASSERT_EQ(read(sv[0], &c, 1), 1);
 	ASSERT_EQ(c, 0);
 	ASSERT_EQ(kt_state(fd).cause, -ENOLINK);
@@ -67,8 +38,8 @@ TEST(watch_fd_passed_over_scm_rights_sees_the_cancel)
 	struct pollfd p;
 
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	send_fd(sv[0], watch);
-	p.fd = recv_fd(sv[1]);
+	kt_send_fd(sv[0], watch);
+	p.fd = kt_recv_fd(sv[1]);
 	p.events = POLLIN;
 	ASSERT_EQ(kt_cancel(fd, 0, 0), 0);
 	ASSERT_EQ(poll(&p, 1, 10000), 1);
@@ -145,11 +116,11 @@ TEST(kill_9_of_the_owner_cancels_for_the_watcher)
 	if (pid == 0) {
 		int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
 
-		send_fd(sv[1], ioctl(fd, KCTX_IOC_WATCH, &w));
+		kt_send_fd(sv[1], ioctl(fd, KCTX_IOC_WATCH, &w));
 		pause();
 		_exit(0);
 	}
-	watch = recv_fd(sv[0]);
+	watch = kt_recv_fd(sv[0]);
 	p = (struct pollfd){ .fd = watch, .events = POLLIN };
 	ASSERT_EQ(poll(&p, 1, 0), 0);
 	killed = kt_now_ns();

@@ -5,7 +5,6 @@
  */
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include "harness.h"
 #include "kctx_pump.h"
@@ -146,37 +145,18 @@ TEST(kill_9_of_the_owner_aborts_the_copy_it_started)
 	struct kctx_pump_wait w;
 	struct pump p;
 	int sv[2], watch;
-	char c;
 	pid_t pid;
 
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid = fork();
 	if (pid == 0) {
 		int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
-		int wfd = ioctl(fd, KCTX_IOC_WATCH, &wreq);
-		char buf[CMSG_SPACE(sizeof(int))] = { 0 };
-		struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = buf, .msg_controllen = sizeof(buf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &wfd, sizeof(int));
-		if (sendmsg(sv[1], &m, 0) != 1)
-			_exit(1);
+		kt_send_fd(sv[1], ioctl(fd, KCTX_IOC_WATCH, &wreq));
 		pause();
+		_exit(0);
 	}
-	{
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-				    .msg_control = buf, .msg_controllen = sizeof(buf) };
-
-		ASSERT_EQ(recvmsg(sv[0], &m, 0), 1);
-		memcpy(&watch, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	}
+	watch = kt_recv_fd(sv[0]);
 	pump_open(&p, watch);
 	ASSERT_EQ(kill(pid, SIGKILL), 0);
 	w = pump_wait(&p);
