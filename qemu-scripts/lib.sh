@@ -76,6 +76,11 @@ need_host_tools() {
 	mkdir -p "$KCTX_CACHE"
 	check_host
 	need_pkgs "${KCTX_HOST_PKGS[@]}"
+	# Resolve the kernel version once, here, and export it: inside
+	# "local x=$(kver)" a failure would be masked and a script would go on
+	# with an empty version.
+	KCTX_KVER=$(kver) || exit 2
+	export KCTX_KVER
 }
 
 # kver: the Debian 6.12 upstream version in use (e.g. 6.12.117).
