@@ -71,7 +71,7 @@ TEST(realtime_and_boottime_deadlines_become_monotonic)
 	int64_t mono, got, slack = 50 * 1000000LL;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(clocks); i++) {
 		got = abs_deadline_on(clocks[i], 3600LL * 1000000000, &mono);
 		ASSERT_TRUE(got > mono - slack && got < mono + slack);
 	}

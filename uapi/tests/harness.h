@@ -25,6 +25,9 @@
 #include <linux/kctx.h>
 
 #define KT_MAX_TESTS	64
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 #define KT_SKIP		77
 
 struct kt_test {
