@@ -35,10 +35,12 @@ static void kctx_run_hooks(struct kctx *ctx)
  * @ctx: the node
  * @why: the error, cause and canceller to record
  *
- * Runs the node's hooks under its lock, then wakes kctx_wait() sleepers.
+ * Runs the node's hooks under its lock, wakes kctx_wait() sleepers, and
+ * disarms the node's deadline timer, which a done node has no use for.
  * Descendants are the caller's business (kctx_propagate()).
  *
- * Context: Any context; takes @ctx's lock with interrupts off.
+ * Context: Any context, the deadline's own timer callback included; takes
+ * @ctx's lock with interrupts off. The caller holds a reference on @ctx.
  * Return: true if this call made @ctx done.
  */
 bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
@@ -60,6 +62,7 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
 	complete_all(&ctx->done);
+	kctx_deadline_stop(ctx);
 	trace_kctx_cancel(ctx, why->err, why->cause);
 	return true;
 }
@@ -127,12 +130,10 @@ void kctx_propagate(struct kctx *root)
 	for (;;) {
 		child = kctx_pop_child(node);
 		if (child) {
-			if (kctx_mark_done(child, &why)) {
-				kctx_deadline_stop(child);
+			if (kctx_mark_done(child, &why))
 				node = child;	/* our reference pins it */
-			} else {
+			else
 				kctx_put(child);
-			}
 		} else if (node != root) {
 			/* ->parent is pinned by the reference we took on it. */
 			child = node;
@@ -163,10 +164,8 @@ void kctx_cancel_all(void)
 	struct kctx *child;
 
 	while ((child = kctx_pop_child(&kctx_bg))) {
-		if (kctx_mark_done(child, &why)) {
-			kctx_deadline_stop(child);
+		if (kctx_mark_done(child, &why))
 			kctx_propagate(child);
-		}
 		kctx_put(child);
 	}
 }
@@ -215,7 +214,6 @@ void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why)
 		return;
 	if (!kctx_mark_done(ctx, why))
 		return;
-	kctx_deadline_stop(ctx);
 	kctx_unlink(ctx);
 	kctx_propagate(ctx);
 }

@@ -95,7 +95,8 @@ void kctx_deadline_arm(struct kctx *ctx)
  * @ctx: any node, done
  *
  * Drops the timer's reference if the timer was still pending. If its
- * callback is running, that callback owns the reference.
+ * callback is running, that callback owns the reference; called from the
+ * callback itself, this finds it running and does nothing.
  *
  * Context: Any context; the caller holds a reference on @ctx.
  */
