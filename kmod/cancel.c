@@ -52,10 +52,7 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 		spin_unlock_irqrestore(&ctx->lock, flags);
 		return false;
 	}
-	ctx->cause = why->cause;
-	ctx->canceller = why->canceller;
-	ctx->has_user_cause = why->has_user_cause;
-	ctx->user_cause = why->user_cause;
+	kctx_record_why(ctx, why);
 	/* Pairs with the acquire in kctx_err() and friends: cause first. */
 	smp_store_release(&ctx->err, why->err);
 	kctx_run_hooks(ctx);

@@ -75,10 +75,7 @@ static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind,
 /* A node that was never linked, because it is done at birth. */
 static void kctx_born_done(struct kctx *ctx, const struct kctx_why *why)
 {
-	ctx->cause = why->cause;
-	ctx->canceller = why->canceller;
-	ctx->has_user_cause = why->has_user_cause;
-	ctx->user_cause = why->user_cause;
+	kctx_record_why(ctx, why);
 	ctx->err = why->err;
 	complete_all(&ctx->done);
 }

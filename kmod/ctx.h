@@ -120,6 +120,18 @@ static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
 	return container_of(ctx, struct kctx_timer, ctx);
 }
 
+/*
+ * kctx_record_why() - copy @why's cause and canceller into @ctx; the caller
+ * then publishes ->err, which must come last.
+ */
+static inline void kctx_record_why(struct kctx *ctx, const struct kctx_why *why)
+{
+	ctx->cause = why->cause;
+	ctx->canceller = why->canceller;
+	ctx->has_user_cause = why->has_user_cause;
+	ctx->user_cause = why->user_cause;
+}
+
 /* ctx.c */
 struct kctx *kctx_with_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp);
 bool kctx_user_value(const struct kctx *ctx, u64 key, u64 *val);
