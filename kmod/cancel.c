@@ -8,7 +8,7 @@
  * child at a time off a node's list, marks it, and descends into it only if
  * that mark took effect; a child someone else marked first has its own
  * canceller walking it. When a node has no children left, the walk climbs
- * back through ->parent. So the walk uses O(1) memory at any depth, and
+ * back to the list it came from (kctx_up()). So the walk uses O(1) memory at any depth, and
  * holds each lock only to unlink one child.
  */
 #include <linux/export.h>
@@ -109,6 +109,38 @@ static struct kctx *kctx_pop_child(struct kctx *node)
 	return child;
 }
 
+/*
+ * Make every descendant of @root done with @why. @root is held by the
+ * caller; nodes below it are held by the walk while it is inside them.
+ */
+static void kctx_walk_down(struct kctx *root, const struct kctx_why *why)
+{
+	struct kctx *node = root, *child;
+
+	might_sleep();
+	for (;;) {
+		child = kctx_pop_child(node);
+		if (child) {
+			if (kctx_mark_done(child, why))
+				node = child;	/* our reference pins it */
+			else
+				kctx_put(child);
+		} else if (node != root) {
+			/*
+			 * Back to the list it was popped from: the parent,
+			 * pinned by @node's reference on it, or the
+			 * background root for a detached node.
+			 */
+			child = node;
+			node = kctx_up(node);
+			kctx_put(child);
+		} else {
+			break;
+		}
+		cond_resched();
+	}
+}
+
 /**
  * kctx_propagate() - make every descendant of a done node done
  * @root: a done node; the caller holds a reference on it
@@ -119,28 +151,10 @@ static struct kctx *kctx_pop_child(struct kctx *node)
  */
 void kctx_propagate(struct kctx *root)
 {
-	struct kctx *node = root, *child;
 	struct kctx_why why;
 
-	might_sleep();
 	kctx_why_get(root, &why);
-	for (;;) {
-		child = kctx_pop_child(node);
-		if (child) {
-			if (kctx_mark_done(child, &why))
-				node = child;	/* our reference pins it */
-			else
-				kctx_put(child);
-		} else if (node != root) {
-			/* ->parent is pinned by the reference we took on it. */
-			child = node;
-			node = node->parent;
-			kctx_put(child);
-		} else {
-			break;
-		}
-		cond_resched();
-	}
+	kctx_walk_down(root, &why);
 }
 
 /**
@@ -158,13 +172,9 @@ void kctx_propagate(struct kctx *root)
 void kctx_cancel_all(void)
 {
 	static const struct kctx_why why = { .err = -ECANCELED, .cause = -ESHUTDOWN };
-	struct kctx *child;
 
-	while ((child = kctx_pop_child(&kctx_bg))) {
-		if (kctx_mark_done(child, &why))
-			kctx_propagate(child);
-		kctx_put(child);
-	}
+	/* The background root itself is never done; everything below it is. */
+	kctx_walk_down(&kctx_bg, &why);
 }
 
 /**

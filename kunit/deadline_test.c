@@ -183,13 +183,22 @@ static void dropped_deadline_context_lives_until_it_fires(struct kunit *test)
  * Dropped without a cancel, an hour-long deadline context outlives this
  * test: its armed timer holds it. kctx's module exit must cancel it, or
  * kmem_cache_destroy() complains at rmmod and the harness fails the run.
+ * The second orphan sits below a detached node, which hangs off the
+ * background root although its parent is another node: the exit walk must
+ * climb back to the background, not to that parent, which it never held.
  */
 static void orphaned_deadline_context_is_left_for_unload_to_reap(struct kunit *test)
 {
-	struct kctx *ctx;
+	struct kctx *ctx, *parent, *detached;
 
 	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), HOUR_NS, GFP_KERNEL));
 	kctx_put(ctx);
+	parent = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	detached = KCTX_TEST_NEW(test, kctx_without_cancel(parent, GFP_KERNEL));
+	ctx = KCTX_TEST_NEW(test, kctx_with_timeout(detached, HOUR_NS, GFP_KERNEL));
+	kctx_put(ctx);
+	kctx_put(detached);
+	kctx_put(parent);
 	KUNIT_EXPECT_FALSE(test, hlist_empty(&kctx_background()->children));
 }
 
