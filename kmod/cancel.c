@@ -200,7 +200,7 @@ void kctx_cancel_cause(struct kctx *ctx, int cause)
 	struct kctx_why why = {
 		.err = -ECANCELED,
 		.cause = cause ?: -ECANCELED,
-		.canceller = current->flags & PF_KTHREAD ? 0 : task_tgid_nr(current),
+		.canceller = kctx_current_canceller(),
 	};
 
 	kctx_cancel_why(ctx, &why);

@@ -9,6 +9,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kctx.h>
 #include <linux/llist.h>
+#include <linux/pid.h>
 #include <linux/rculist.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
@@ -130,6 +131,12 @@ static inline void kctx_record_why(struct kctx *ctx, const struct kctx_why *why)
 	ctx->canceller = why->canceller;
 	ctx->has_user_cause = why->has_user_cause;
 	ctx->user_cause = why->user_cause;
+}
+
+/* What a cancel by the current task records: its global tgid, 0 for a kthread. */
+static inline pid_t kctx_current_canceller(void)
+{
+	return current->flags & PF_KTHREAD ? 0 : task_tgid_nr(current);
 }
 
 /* ctx.c */

@@ -121,7 +121,7 @@ static int kctx_file_release(struct inode *inode, struct file *file)
 	struct kctx_why why = {
 		.err = -ECANCELED,
 		.cause = -EOWNERDEAD,
-		.canceller = current->flags & PF_KTHREAD ? 0 : task_tgid_nr(current),
+		.canceller = kctx_current_canceller(),
 	};
 
 	/* Cancel first, so that this fd's own eventfds and pollers see it. */

@@ -149,7 +149,7 @@ static int kctx_cmd_cancel(struct kctx_ucmd *ucmd)
 	bool has_cause = c->flags & KCTX_CANCEL_CAUSE;
 	struct kctx_why why = {
 		.err = -ECANCELED,
-		.canceller = task_tgid_nr(current),
+		.canceller = kctx_current_canceller(),
 	};
 
 	if (c->flags & ~KCTX_CANCEL_CAUSE || c->__reserved)
