@@ -149,13 +149,12 @@ static long kctx_file_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	return kctx_ioctl(file->private_data, cmd, arg);
 }
 
-static const char *const kctx_kind_names[KCTX_NODE_NR_KINDS] = {
-	[KCTX_NODE_BACKGROUND] = "background",
-	[KCTX_NODE_CANCEL] = "cancel",
-	[KCTX_NODE_DEADLINE] = "deadline",
-	[KCTX_NODE_VALUE] = "value",
-	[KCTX_NODE_USER_VALUE] = "value",
-	[KCTX_NODE_DETACHED] = "without_cancel",
+/* fdinfo names userspace's kinds, as KCTX_IOC_STATE reports them. */
+static const char *const kctx_uapi_kind_names[] = {
+	[KCTX_KIND_CANCEL] = "cancel",
+	[KCTX_KIND_DEADLINE] = "deadline",
+	[KCTX_KIND_VALUE] = "value",
+	[KCTX_KIND_WITHOUT_CANCEL] = "without_cancel",
 };
 
 static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
@@ -168,7 +167,7 @@ static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
 	kctx_why_get(ctx, &why);
 	seq_printf(m, "id:\t%llu\n", ctx->id);
 	seq_printf(m, "parent_id:\t%llu\n", ctx->parent->id);
-	seq_printf(m, "kind:\t%s\n", kctx_kind_names[ctx->kind]);
+	seq_printf(m, "kind:\t%s\n", kctx_uapi_kind_names[kctx_uapi_kind(ctx)]);
 	seq_printf(m, "owner:\t%d\n", kf->owner);
 	seq_printf(m, "state:\t%s\n", why.err ? "done" : "live");
 	seq_printf(m, "err:\t%d\n", why.err);

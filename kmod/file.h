@@ -41,6 +41,7 @@ int kctx_user_charge(kuid_t uid);
 void kctx_user_uncharge(kuid_t uid);
 
 /* ioctl.c */
+u32 kctx_uapi_kind(const struct kctx *ctx);
 long kctx_ioctl(struct kctx_file *kf, unsigned int cmd, unsigned long arg);
 
 /* dev.c */

@@ -173,6 +173,18 @@ static const u32 kctx_uapi_kinds[KCTX_NODE_NR_KINDS] = {
 	[KCTX_NODE_DETACHED] = KCTX_KIND_WITHOUT_CANCEL,
 };
 
+/**
+ * kctx_uapi_kind() - the enum kctx_kind userspace sees for a context
+ * @ctx: a context that an fd can refer to (never the background root)
+ *
+ * Context: Any context.
+ * Return: the kind.
+ */
+u32 kctx_uapi_kind(const struct kctx *ctx)
+{
+	return kctx_uapi_kinds[ctx->kind];
+}
+
 /* The canceller's pid as the caller's pid namespace sees it, or 0. */
 static pid_t kctx_canceller_vnr(pid_t global)
 {
@@ -204,7 +216,7 @@ static int kctx_cmd_state(struct kctx_ucmd *ucmd)
 		.err = why.err,
 		.cause = why.cause,
 		.canceller_pid = kctx_canceller_vnr(why.canceller),
-		.kind = kctx_uapi_kinds[ctx->kind],
+		.kind = kctx_uapi_kind(ctx),
 		.id = ctx->id,
 		.parent_id = ctx->parent->id,
 	};
