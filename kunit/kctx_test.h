@@ -23,9 +23,10 @@
 	__c;								\
 })
 
-/* A kthread running one function, and a completion for its end. */
+/* A kthread running one function, and completions for its start and end. */
 struct kctx_test_thread {
 	struct task_struct *task;
+	struct completion started;
 	struct completion exited;
 	int (*fn)(void *data);
 	void *data;

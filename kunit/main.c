@@ -14,26 +14,31 @@ static int kctx_test_thread_fn(void *data)
 {
 	struct kctx_test_thread *t = data;
 
+	complete(&t->started);
 	t->ret = t->fn(t->data);
 	complete(&t->exited);
 	return 0;
 }
 
 /*
- * Start @fn(@data) in a kthread, on @cpu if it is not -1;
- * kctx_test_thread_join() must follow.
+ * Start @fn(@data) in a kthread, on @cpu if it is not -1, and return once
+ * the thread is running @fn: a newly woken thread that has not run yet is
+ * not "running" either, and kctx_test_wait_sleeping() must not take it for
+ * asleep. kctx_test_thread_join() must follow.
  */
 static void kctx_test_thread_start_on(struct kunit *test, struct kctx_test_thread *t,
 				      int (*fn)(void *data), void *data, int cpu)
 {
 	t->fn = fn;
 	t->data = data;
+	init_completion(&t->started);
 	init_completion(&t->exited);
 	t->task = kthread_create(kctx_test_thread_fn, t, "kctx-test");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t->task));
 	if (cpu >= 0)
 		kthread_bind(t->task, cpu);
 	wake_up_process(t->task);
+	wait_for_completion(&t->started);
 }
 
 void kctx_test_thread_start(struct kunit *test, struct kctx_test_thread *t,
