@@ -30,14 +30,8 @@ struct kctx_eventfd {
 
 static const struct file_operations kctx_file_fops;
 
-/**
- * kctx_file_of() - the context file behind a struct file
- * @file: any file
- *
- * Context: Any context.
- * Return: the kctx_file, or NULL if @file is not a context fd.
- */
-struct kctx_file *kctx_file_of(struct file *file)
+/* The context file behind @file, or NULL if it is not a context fd. */
+static struct kctx_file *kctx_file_of(struct file *file)
 {
 	return file->f_op == &kctx_file_fops ? file->private_data : NULL;
 }

@@ -33,7 +33,6 @@ struct kctx_file {
 
 int kctx_file_install(struct kctx *ctx, bool owner, kuid_t charged,
 		      unsigned int fd_flags);
-struct kctx_file *kctx_file_of(struct file *file);
 int kctx_file_attach_eventfd(struct kctx_file *kf, int eventfd);
 
 /* user.c */
