@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The CPU-bound benchmarks, named and shaped after Go's
+ * src/context/benchmark_test.go: what a context costs to make, check,
+ * cancel and free, alone and by the hundred thousand.
+ */
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/kctx.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "bench.h"
+#include "kmod/ctx.h"
+
+#define CREATE_CANCEL_OPS	100000
+#define CHECK_OPS		10000000
+#define TREE_NODES		100000	/* per rep, whatever the depth */
+#define COMMON_PARENT_OPS	100000
+#define WITH_TIMEOUT_OPS	100000
+#define LONG_TIMEOUT_NS		(60 * NSEC_PER_SEC)
+#define PROBE_MAX		BIT(20)
+
+/* Give the scheduler a chance every so often in long loops. */
+static inline void kb_breathe(u64 i)
+{
+	if (!(i & 1023))
+		cond_resched();
+}
+
+/*
+ * One warm-up and then run->reps timed calls of @body, which returns the
+ * nanoseconds it spent on @ops operations (its own setup excluded) or
+ * -errno; report the median per operation as @name.
+ */
+static int kb_repeat(const struct kb_run *run, const char *name, u64 ops,
+		     s64 (*body)(void *arg), void *arg)
+{
+	u64 vals[KB_REPS_MAX];
+	unsigned int rep;
+	s64 ns;
+
+	for (rep = 0; rep <= run->reps; rep++) {
+		ns = body(arg);
+		if (ns < 0)
+			return ns;
+		if (rep)
+			vals[rep - 1] = kb_per_op_x10(ns, ops);
+	}
+	kb_report(run, name, vals, run->reps, "ns", ops);
+	return 0;
+}
+
+static s64 create_cancel_body(void *arg)
+{
+	struct kctx *parent = arg, *child;
+	u64 i, t0 = ktime_get_ns();
+
+	for (i = 0; i < CREATE_CANCEL_OPS; i++) {
+		child = kctx_with_cancel(parent, GFP_KERNEL);
+		if (IS_ERR(child))
+			return PTR_ERR(child);
+		kctx_cancel(child);
+		kctx_put(child);
+		kb_breathe(i);
+	}
+	return ktime_get_ns() - t0;
+}
+
+static int bench_create_cancel(const struct kb_run *run)
+{
+	struct kctx *parent;
+	int err;
+
+	parent = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	err = kb_repeat(run, "CreateCancel", CREATE_CANCEL_OPS, create_cancel_body, parent);
+	kctx_cancel(parent);
+	kctx_put(parent);
+	return err;
+}
+
+struct check_arg {
+	struct kctx *ctx;
+	bool done;	/* kctx_done() rather than kctx_err() */
+};
+
+static s64 check_body(void *arg)
+{
+	struct check_arg *a = arg;
+	u64 i, t0 = ktime_get_ns();
+	unsigned long sink = 0;
+
+	if (a->done) {
+		for (i = 0; i < CHECK_OPS; i++)
+			sink += kctx_done(a->ctx);
+	} else {
+		for (i = 0; i < CHECK_OPS; i++)
+			sink += kctx_err(a->ctx);
+	}
+	/* The loop's result must look used, or it may be dropped. */
+	OPTIMIZER_HIDE_VAR(sink);
+	return ktime_get_ns() - t0;
+}
+
+static int bench_check_canceled(const struct kb_run *run)
+{
+	static const char * const names[2][2] = {
+		{ "CheckCanceled/Err/live", "CheckCanceled/Err/done" },
+		{ "CheckCanceled/Done/live", "CheckCanceled/Done/done" },
+	};
+	struct check_arg a;
+	int err = 0, how, state;
+
+	a.ctx = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	if (IS_ERR(a.ctx))
+		return PTR_ERR(a.ctx);
+	for (state = 0; state < 2 && !err; state++) {
+		if (state)
+			kctx_cancel(a.ctx);
+		for (how = 0; how < 2 && !err; how++) {
+			a.done = how;
+			err = kb_repeat(run, names[how][state], CHECK_OPS, check_body, &a);
+		}
+	}
+	kctx_cancel(a.ctx);
+	kctx_put(a.ctx);
+	return err;
+}
+
+/* A chain of @depth cancel contexts below @root; drops the leaf, freeing what only it held. */
+static int chain_build_drop(struct kctx *root, unsigned int depth)
+{
+	struct kctx *leaf = kctx_get(root), *next;
+	unsigned int i;
+
+	for (i = 0; i < depth; i++) {
+		next = kctx_with_cancel(leaf, GFP_KERNEL);
+		kctx_put(leaf);	/* the child holds its parent */
+		if (IS_ERR(next))
+			return PTR_ERR(next);
+		leaf = next;
+		kb_breathe(i);
+	}
+	kctx_put(leaf);
+	return 0;
+}
+
+enum tree_root { ROOT_BACKGROUND, ROOT_OPEN, ROOT_CLOSED };
+
+static const char * const tree_root_names[] = {
+	[ROOT_BACKGROUND] = "Background",
+	[ROOT_OPEN] = "OpenCanceler",
+	[ROOT_CLOSED] = "ClosedCanceler",
+};
+
+struct tree_arg {
+	enum tree_root root;
+	unsigned int depth;
+	unsigned int iters;
+};
+
+/*
+ * Go drops a Background chain to its garbage collector; kctx frees it on
+ * the last put, which is timed here as Go's collection is not.
+ */
+static s64 tree_body(void *arg)
+{
+	struct tree_arg *a = arg;
+	u64 t0 = ktime_get_ns();
+	struct kctx *root;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < a->iters; i++) {
+		if (a->root == ROOT_BACKGROUND) {
+			err = chain_build_drop(kctx_background(), a->depth);
+			if (err)
+				return err;
+			continue;
+		}
+		root = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+		if (IS_ERR(root))
+			return PTR_ERR(root);
+		if (a->root == ROOT_CLOSED)
+			kctx_cancel(root);
+		err = chain_build_drop(root, a->depth);
+		kctx_cancel(root);
+		kctx_put(root);
+		if (err)
+			return err;
+	}
+	return ktime_get_ns() - t0;
+}
+
+static int bench_cancel_tree(const struct kb_run *run)
+{
+	static const unsigned int depths[] = { 1, 10, 100, 1000, 100000 };
+	struct tree_arg a;
+	char name[64];
+	unsigned int d;
+	int err;
+
+	for (d = 0; d < ARRAY_SIZE(depths); d++) {
+		for (a.root = ROOT_BACKGROUND; a.root <= ROOT_CLOSED; a.root++) {
+			a.depth = depths[d];
+			a.iters = max(1U, TREE_NODES / a.depth);
+			snprintf(name, sizeof(name), "CancelTree/depth=%u/root=%s",
+				 a.depth, tree_root_names[a.root]);
+			err = kb_repeat(run, name, (u64)a.iters * a.depth, tree_body, &a);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+struct fan_out {
+	unsigned int n;
+	struct kctx *parent;
+	struct kctx **kids;
+	unsigned int made;
+	u64 attach_ns, cancel_ns;
+	/* The lock probe's side: every wait it saw, up to PROBE_MAX of them. */
+	atomic_t running, probing;
+	u64 *waits;
+	unsigned int nr_waits;
+};
+
+/* n children of one parent, then the parent's cancel; both timed. */
+static int fan_out_run(struct fan_out *f)
+{
+	u64 t0;
+	struct kctx *parent;
+
+	f->made = 0;
+	parent = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	/* Release: the lock probe takes the lock this initialised. */
+	smp_store_release(&f->parent, parent);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	t0 = ktime_get_ns();
+	for (; f->made < f->n; f->made++) {
+		f->kids[f->made] = kctx_with_cancel(f->parent, GFP_KERNEL);
+		if (IS_ERR(f->kids[f->made]))
+			break;
+		kb_breathe(f->made);
+	}
+	f->attach_ns = ktime_get_ns() - t0;
+	t0 = ktime_get_ns();
+	kctx_cancel(f->parent);
+	f->cancel_ns = ktime_get_ns() - t0;
+	return f->made == f->n ? 0 : PTR_ERR(f->kids[f->made]);
+}
+
+static void fan_out_release(struct fan_out *f)
+{
+	if (IS_ERR(f->parent))
+		return;
+	while (f->made--) {
+		kctx_put(f->kids[f->made]);
+		kb_breathe(f->made);
+	}
+	kctx_put(f->parent);
+}
+
+/*
+ * Thread 0 runs a fan-out; thread 1, on another CPU, keeps taking the
+ * parent's lock and records each wait. A contender can wait no longer
+ * than the lock is held (plus its own hand-over), so this bounds the
+ * longest hold from above without instrumenting kctx.
+ */
+static int fan_out_probe_fn(void *data, unsigned int idx)
+{
+	struct fan_out *f = data;
+	struct kctx *parent;
+	unsigned long flags;
+	u64 t0, wait;
+	int err;
+
+	if (idx == 0) {
+		err = fan_out_run(f);
+		atomic_set(&f->running, 0);
+		/* The probe may be holding the parent's lock until it sees that. */
+		while (atomic_read(&f->probing))
+			cpu_relax();
+		fan_out_release(f);
+		return err;
+	}
+	while (atomic_read(&f->running)) {
+		/* Pairs with fan_out_run()'s release: the lock is initialised. */
+		parent = smp_load_acquire(&f->parent);
+		if (IS_ERR_OR_NULL(parent)) {
+			cpu_relax();
+			continue;
+		}
+		t0 = ktime_get_ns();
+		spin_lock_irqsave(&parent->lock, flags);
+		wait = ktime_get_ns() - t0;
+		spin_unlock_irqrestore(&parent->lock, flags);
+		if (f->nr_waits < PROBE_MAX)
+			f->waits[f->nr_waits++] = wait;
+		ndelay(500);
+	}
+	atomic_set(&f->probing, 0);
+	return 0;
+}
+
+/* The longest wait for the parent's lock, and the 99.9th percentile. */
+static void report_lock_waits(const struct kb_run *run, struct fan_out *f)
+{
+	static const struct { const char *name; unsigned int permille; } q[] = {
+		{ "p99.9", 999 }, { "max", 1000 },
+	};
+	char name[64];
+	unsigned int i;
+	u64 v;
+
+	for (i = 0; i < ARRAY_SIZE(q); i++) {
+		v = kb_permille(f->waits, f->nr_waits, q[i].permille) * 10;
+		snprintf(name, sizeof(name), "FanOut/n=%u/lockwait/%s", f->n, q[i].name);
+		kb_report(run, name, &v, 1, "ns", f->nr_waits);
+	}
+}
+
+static int bench_fan_out_n(const struct kb_run *run, unsigned int n)
+{
+	u64 attach[KB_REPS_MAX], cancel[KB_REPS_MAX];
+	struct fan_out f = { .n = n };
+	unsigned int rep;
+	char name[64];
+	int err = 0;
+
+	f.kids = kvmalloc_array(n, sizeof(*f.kids), GFP_KERNEL);
+	if (!f.kids)
+		return -ENOMEM;
+	for (rep = 0; rep <= run->reps; rep++) {
+		err = fan_out_run(&f);
+		fan_out_release(&f);
+		if (err)
+			goto free_kids;
+		if (rep) {
+			attach[rep - 1] = kb_per_op_x10(f.attach_ns, n);
+			cancel[rep - 1] = kb_per_op_x10(f.cancel_ns, n);
+		}
+	}
+	snprintf(name, sizeof(name), "FanOut/n=%u/attach", n);
+	kb_report(run, name, attach, run->reps, "ns", n);
+	snprintf(name, sizeof(name), "FanOut/n=%u/cancel", n);
+	kb_report(run, name, cancel, run->reps, "ns", n);
+
+	/* Apart from the timed reps: the probe slows the lock's owner. */
+	if (kb_need_cpus(run, "FanOut lock probe", 2))
+		goto free_kids;
+	f.waits = kvmalloc_array(PROBE_MAX, sizeof(*f.waits), GFP_KERNEL);
+	if (!f.waits) {
+		err = -ENOMEM;
+		goto free_kids;
+	}
+	f.parent = NULL;
+	f.nr_waits = 0;
+	atomic_set(&f.running, 1);
+	atomic_set(&f.probing, 1);
+	err = kb_run_on_cpus(fan_out_probe_fn, &f, 2);
+	if (!err)
+		report_lock_waits(run, &f);
+	kvfree(f.waits);
+free_kids:
+	kvfree(f.kids);
+	return err;
+}
+
+static int bench_fan_out(const struct kb_run *run)
+{
+	return bench_fan_out_n(run, 100000) ?: bench_fan_out_n(run, 1000000);
+}
+
+static int kb_common_key;
+
+struct common_parent {
+	struct kctx *shared;
+	unsigned int nr_threads;
+	atomic_t arrived;
+	u64 start[2], end[2];
+};
+
+/* Go's benchmark does the same busy work around each cancel. */
+static void busy_work(void)
+{
+	int i, x = 0;
+
+	for (i = 0; i < 100; i++) {
+		x /= x + 1;
+		OPTIMIZER_HIDE_VAR(x);	/* or the compiler folds it to nothing */
+	}
+}
+
+static int common_parent_fn(void *data, unsigned int idx)
+{
+	struct common_parent *c = data;
+	struct kctx *ctx;
+	u64 i;
+
+	atomic_inc(&c->arrived);
+	while (atomic_read(&c->arrived) < c->nr_threads)
+		cpu_relax();
+	c->start[idx] = ktime_get_ns();
+	for (i = 0; i < COMMON_PARENT_OPS; i++) {
+		ctx = kctx_with_cancel(c->shared, GFP_KERNEL);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		if (kctx_value(ctx, &kb_common_key) != &kb_common_key) {
+			kctx_put(ctx);
+			return -EINVAL;
+		}
+		busy_work();
+		kctx_cancel(ctx);
+		kctx_put(ctx);
+		busy_work();
+		kb_breathe(i);
+	}
+	c->end[idx] = ktime_get_ns();
+	return 0;
+}
+
+static s64 common_parent_body(void *arg)
+{
+	struct common_parent *c = arg;
+	int err;
+
+	atomic_set(&c->arrived, 0);
+	err = kb_run_on_cpus(common_parent_fn, c, c->nr_threads);
+	if (err)
+		return err;
+	if (c->nr_threads == 1)
+		return c->end[0] - c->start[0];
+	return max(c->end[0], c->end[1]) - min(c->start[0], c->start[1]);
+}
+
+static int bench_common_parent_cancel(const struct kb_run *run)
+{
+	struct common_parent c = {};
+	struct kctx *root;
+	char name[64];
+	int err = 0;
+
+	root = kctx_with_value(kctx_background(), &kb_common_key, &kb_common_key, GFP_KERNEL);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	c.shared = kctx_with_cancel(root, GFP_KERNEL);
+	kctx_put(root);
+	if (IS_ERR(c.shared))
+		return PTR_ERR(c.shared);
+	for (c.nr_threads = 1; c.nr_threads <= 2 && !err; c.nr_threads++) {
+		err = kb_need_cpus(run, "CommonParentCancel", c.nr_threads);
+		if (err)
+			break;
+		snprintf(name, sizeof(name), "CommonParentCancel/threads=%u", c.nr_threads);
+		err = kb_repeat(run, name, COMMON_PARENT_OPS, common_parent_body, &c);
+	}
+	kctx_cancel(c.shared);
+	kctx_put(c.shared);
+	/* One CPU still measured one thread; that is the row that matters here. */
+	return err == -EOPNOTSUPP && c.nr_threads > 1 ? 0 : err;
+}
+
+static s64 with_timeout_body(void *arg)
+{
+	u64 i, t0 = ktime_get_ns();
+	struct kctx *ctx;
+
+	for (i = 0; i < WITH_TIMEOUT_OPS; i++) {
+		ctx = kctx_with_timeout(kctx_background(), LONG_TIMEOUT_NS, GFP_KERNEL);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		kctx_cancel(ctx);
+		kctx_put(ctx);
+		kb_breathe(i);
+	}
+	return ktime_get_ns() - t0;
+}
+
+/* Creating and cancelling a deadline should not care how many others are armed. */
+static int bench_with_timeout_live(const struct kb_run *run, unsigned int live)
+{
+	struct kctx **armed;
+	unsigned int made;
+	char name[64];
+	int err = 0;
+
+	armed = kvmalloc_array(live, sizeof(*armed), GFP_KERNEL);
+	if (!armed)
+		return -ENOMEM;
+	for (made = 0; made < live; made++) {
+		armed[made] = kctx_with_timeout(kctx_background(), LONG_TIMEOUT_NS, GFP_KERNEL);
+		if (IS_ERR(armed[made])) {
+			err = PTR_ERR(armed[made]);
+			goto cancel_armed;
+		}
+		kb_breathe(made);
+	}
+	snprintf(name, sizeof(name), "WithTimeout/live=%u", live);
+	err = kb_repeat(run, name, WITH_TIMEOUT_OPS, with_timeout_body, NULL);
+cancel_armed:
+	while (made--) {
+		kctx_cancel(armed[made]);
+		kctx_put(armed[made]);
+		kb_breathe(made);
+	}
+	kvfree(armed);
+	return err;
+}
+
+static int bench_with_timeout(const struct kb_run *run)
+{
+	return bench_with_timeout_live(run, 40) ?:
+	       bench_with_timeout_live(run, 4000) ?:
+	       bench_with_timeout_live(run, 400000);
+}
+
+const struct kb_group kb_cpu_groups[] = {
+	{ "CreateCancel", bench_create_cancel },
+	{ "CheckCanceled", bench_check_canceled },
+	{ "CancelTree", bench_cancel_tree },
+	{ "FanOut", bench_fan_out },
+	{ "CommonParentCancel", bench_common_parent_cancel },
+	{ "WithTimeout", bench_with_timeout },
+};
+
+const unsigned int kb_nr_cpu_groups = ARRAY_SIZE(kb_cpu_groups);

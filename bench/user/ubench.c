@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ubench: kctx from userspace, through libkctx and the raw ioctls, beside
+ * the bare kernel primitives a program would use instead: getppid() for a
+ * syscall's round trip, an eventfd for a wake-up, a timerfd for a deadline.
+ * Each pair runs in the same VM, one after the other, so their ratio means
+ * something even under an emulator. Output: "@bench" lines, as in
+ * bench/kernel/bench.h; progress on stderr.
+ *
+ *   ubench [-reps N]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kctx.h>
+#include "kctx.h"
+
+#define MAX_REPS	15
+#define CREATE_OPS	100000
+#define CHECK_OPS	100000
+#define TRIP_OPS	100000
+#define WAKE_SAMPLES	200
+#define LATE_SAMPLES	100
+#define LATE_TIMEOUT_NS	(20 * 1000000ULL)
+#define ASLEEP_WAIT_NS	(5 * 1000000000ULL)
+
+static unsigned int reps = 5;
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "ubench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile; sorts @v. */
+static uint64_t percentile(uint64_t *v, unsigned int n, unsigned int pct)
+{
+	unsigned int rank = (n * pct + 99) / 100;
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[(rank ? rank : 1) - 1];
+}
+
+static void emit(const char *side, const char *name, double value, const char *unit,
+		 uint64_t n, unsigned int r)
+{
+	printf("@bench side=%s name=%s value=%.1f unit=%s n=%llu reps=%u\n",
+	       side, name, value, unit, (unsigned long long)n, r);
+	fflush(stdout);
+}
+
+/* One warm-up, then reps timed runs of @body; report the median per op. */
+static void repeat(const char *side, const char *name, uint64_t ops,
+		   void (*body)(void *arg), void *arg)
+{
+	uint64_t ns[MAX_REPS], t0;
+	double per_op[MAX_REPS], tmp;
+	unsigned int r, i, j;
+
+	fprintf(stderr, "ubench: %s %s\n", side, name);
+	for (r = 0; r <= reps; r++) {
+		t0 = now_ns();
+		body(arg);
+		if (r)
+			ns[r - 1] = now_ns() - t0;
+	}
+	for (r = 0; r < reps; r++)
+		per_op[r] = (double)ns[r] / ops;
+	for (i = 1; i < reps; i++)
+		for (j = i; j && per_op[j - 1] > per_op[j]; j--) {
+			tmp = per_op[j];
+			per_op[j] = per_op[j - 1];
+			per_op[j - 1] = tmp;
+		}
+	emit(side, name, per_op[reps / 2], "ns", ops, reps);
+}
+
+static void emit_latency(const char *side, const char *what, uint64_t *lat, unsigned int n)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s/p50", what);
+	emit(side, name, percentile(lat, n, 50), "ns", n, 1);
+	snprintf(name, sizeof(name), "%s/p99", what);
+	emit(side, name, percentile(lat, n, 99), "ns", n, 1);
+}
+
+static kctx_t *new_child(kctx_t *parent)
+{
+	kctx_t *ctx;
+	int r = kctx_with_cancel(parent, &ctx);
+
+	if (r)
+		die("kctx_with_cancel", r);
+	return ctx;
+}
+
+static void create_cancel_body(void *arg)
+{
+	kctx_t *child;
+	int i;
+
+	for (i = 0; i < CREATE_OPS; i++) {
+		child = new_child(arg);
+		kctx_cancel(child);
+		kctx_free(child);
+	}
+}
+
+static void check_err_body(void *arg)
+{
+	volatile int sink = 0;
+	int i;
+
+	for (i = 0; i < CHECK_OPS; i++)
+		sink += kctx_err(arg);
+}
+
+/* Go's Done: a non-blocking look at whether the fd is readable. */
+static void check_done_body(void *arg)
+{
+	struct pollfd p = { .fd = kctx_fd(arg), .events = POLLIN };
+	volatile int sink = 0;
+	int i;
+
+	for (i = 0; i < CHECK_OPS; i++)
+		sink += poll(&p, 1, 0);
+}
+
+static int raw_create(int parent_fd)
+{
+	struct kctx_create c = { .size = sizeof(c), .kind = KCTX_KIND_CANCEL };
+	int fd = ioctl(parent_fd, KCTX_IOC_CREATE, &c);
+
+	if (fd < 0)
+		die("KCTX_IOC_CREATE", errno);
+	return fd;
+}
+
+static void trip_kctx_body(void *arg)
+{
+	struct kctx_cancel c = { .size = sizeof(c) };
+	int parent_fd = *(int *)arg, fd, i;
+
+	for (i = 0; i < TRIP_OPS; i++) {
+		fd = raw_create(parent_fd);
+		if (ioctl(fd, KCTX_IOC_CANCEL, &c))
+			die("KCTX_IOC_CANCEL", errno);
+		close(fd);
+	}
+}
+
+static void trip_state_body(void *arg)
+{
+	struct kctx_state s = { .size = sizeof(s) };
+	int fd = *(int *)arg, i;
+
+	for (i = 0; i < TRIP_OPS; i++)
+		if (ioctl(fd, KCTX_IOC_STATE, &s))
+			die("KCTX_IOC_STATE", errno);
+}
+
+/* What any fd-making call pays: a file, an fd, and a close that frees them. */
+static void trip_eventfd_body(void *arg)
+{
+	int i, fd;
+
+	(void)arg;
+	for (i = 0; i < TRIP_OPS; i++) {
+		fd = eventfd(0, EFD_CLOEXEC);
+		if (fd < 0)
+			die("eventfd", errno);
+		close(fd);
+	}
+}
+
+static void trip_getppid_body(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < TRIP_OPS; i++)
+		syscall(SYS_getppid);
+}
+
+/* Wait, with a deadline, until thread @tid sleeps ('S' in its stat). */
+static void wait_asleep(pid_t tid)
+{
+	uint64_t end = now_ns() + ASLEEP_WAIT_NS;
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	for (;;) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			die(path, errno);
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return;
+		if (now_ns() > end)
+			die("a waiter that never slept", ETIME);
+	}
+}
+
+/*
+ * A waiter thread sleeps on @wait_fd (epoll on an eventfd, or poll on the
+ * context fd); the main thread fires once it sleeps and the waiter notes
+ * when it woke.
+ */
+struct wake {
+	int wait_fd;
+	bool use_epoll;
+	atomic_int armed, woken;
+	_Atomic pid_t tid;
+	_Atomic uint64_t t_fire;
+	uint64_t lat[WAKE_SAMPLES];
+};
+
+/*
+ * Pin the calling thread to @cpu, if the machine has it. The waker spins
+ * while it waits for the waiter; on one CPU the wake-up would wait for
+ * the spinner's time slice to end, so each side gets a CPU of its own, as
+ * in the kernel's CancelWake.
+ */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) <= cpu)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity", errno);
+}
+
+static void *waiter_fn(void *arg)
+{
+	struct wake *w = arg;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int i, ep = -1;
+
+	pin_to(1);
+	w->tid = gettid();
+	if (w->use_epoll) {
+		ep = epoll_create1(0);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, w->wait_fd, &ev))
+			die("epoll", errno);
+	}
+	for (i = 0; i < WAKE_SAMPLES; i++) {
+		while (w->armed <= i)
+			;
+		if (w->use_epoll) {
+			if (epoll_wait(ep, &ev, 1, -1) != 1)
+				die("epoll_wait", errno);
+		} else {
+			struct pollfd p = { .fd = w->wait_fd, .events = POLLIN };
+
+			if (poll(&p, 1, -1) != 1)
+				die("poll", errno);
+		}
+		w->lat[i] = now_ns() - w->t_fire;
+		w->woken++;
+	}
+	if (ep >= 0)
+		close(ep);
+	return NULL;
+}
+
+/* @arm makes sample i ready to fire and returns the fd the waiter waits on next. */
+static void run_wake(const char *side, const char *what, bool use_epoll,
+		     int (*arm)(int i, void *arg), void (*fire)(int i, void *arg), void *arg)
+{
+	struct wake w = { .use_epoll = use_epoll };
+	pthread_t t;
+	int i;
+
+	fprintf(stderr, "ubench: %s %s\n", side, what);
+	pin_to(0);
+	w.wait_fd = arm(0, arg);
+	if (pthread_create(&t, NULL, waiter_fn, &w))
+		die("pthread_create", errno);
+	while (!w.tid)
+		;
+	for (i = 0; i < WAKE_SAMPLES; i++) {
+		if (i)
+			w.wait_fd = arm(i, arg);
+		w.armed++;
+		wait_asleep(w.tid);
+		w.t_fire = now_ns();
+		fire(i, arg);
+		while (w.woken <= i)
+			;
+	}
+	pthread_join(t, NULL);
+	emit_latency(side, what, w.lat, WAKE_SAMPLES);
+}
+
+/* The baseline: one eventfd, written and drained each sample. */
+static int efd_arm(int i, void *arg)
+{
+	int efd = *(int *)arg;
+	uint64_t v;
+
+	if (i && read(efd, &v, sizeof(v)) != sizeof(v))
+		die("eventfd read", errno);
+	return efd;
+}
+
+static void efd_fire(int i, void *arg)
+{
+	uint64_t one = 1;
+
+	(void)i;
+	if (write(*(int *)arg, &one, sizeof(one)) != sizeof(one))
+		die("eventfd write", errno);
+}
+
+/*
+ * kctx: a fresh context per sample. The epoll waiter holds one eventfd,
+ * so each context is attached to that same eventfd.
+ */
+struct kctx_wake {
+	kctx_t *bg;
+	kctx_t *ctx[WAKE_SAMPLES];
+	int efd;		/* -1: poll the context fd itself */
+};
+
+static int kctx_arm(int i, void *arg)
+{
+	struct kctx_attach_eventfd a = { .size = sizeof(a) };
+	struct kctx_wake *k = arg;
+	uint64_t v;
+
+	k->ctx[i] = new_child(k->bg);
+	if (k->efd < 0)
+		return kctx_fd(k->ctx[i]);
+	if (i && read(k->efd, &v, sizeof(v)) != sizeof(v))
+		die("eventfd read", errno);
+	a.eventfd = k->efd;
+	if (ioctl(kctx_fd(k->ctx[i]), KCTX_IOC_ATTACH_EVENTFD, &a))
+		die("KCTX_IOC_ATTACH_EVENTFD", errno);
+	return k->efd;
+}
+
+static void kctx_fire(int i, void *arg)
+{
+	struct kctx_wake *k = arg;
+	int r = kctx_cancel(k->ctx[i]);
+
+	if (r)
+		die("kctx_cancel", r);
+}
+
+static void bench_wake(kctx_t *bg)
+{
+	struct kctx_wake k = { .bg = bg };
+	int efd[2], i;
+
+	/* Each run starts from an unsignalled eventfd of its own. */
+	for (i = 0; i < 2; i++) {
+		efd[i] = eventfd(0, EFD_CLOEXEC);
+		if (efd[i] < 0)
+			die("eventfd", errno);
+	}
+	run_wake("baseline-vm", "CancelWake/eventfd-epoll", true, efd_arm, efd_fire, &efd[0]);
+	k.efd = efd[1];
+	run_wake("libkctx-vm", "CancelWake/eventfd-epoll", true, kctx_arm, kctx_fire, &k);
+	for (i = 0; i < WAKE_SAMPLES; i++)
+		kctx_free(k.ctx[i]);
+	k.efd = -1;
+	run_wake("libkctx-vm", "CancelWake/poll-fd", false, kctx_arm, kctx_fire, &k);
+	for (i = 0; i < WAKE_SAMPLES; i++)
+		kctx_free(k.ctx[i]);
+	close(efd[0]);
+	close(efd[1]);
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000ULL + ts->tv_nsec;
+}
+
+static void wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, -1) != 1)
+		die("poll", errno);
+}
+
+/* How late a 20 ms deadline wakes a poller: kctx against a timerfd. */
+static void bench_lateness(kctx_t *bg)
+{
+	uint64_t late[LATE_SAMPLES], deadline;
+	struct itimerspec its = {};
+	struct timespec ts;
+	kctx_t *ctx;
+	int i, r, tfd;
+
+	fprintf(stderr, "ubench: DeadlineLateness (timerfd, then kctx)\n");
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (tfd < 0)
+		die("timerfd_create", errno);
+	for (i = 0; i < LATE_SAMPLES; i++) {
+		deadline = now_ns() + LATE_TIMEOUT_NS;
+		its.it_value.tv_sec = deadline / 1000000000ULL;
+		its.it_value.tv_nsec = deadline % 1000000000ULL;
+		if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL))
+			die("timerfd_settime", errno);
+		wait_readable(tfd);
+		late[i] = now_ns() - deadline;
+	}
+	close(tfd);
+	emit_latency("baseline-vm", "DeadlineLateness/timerfd", late, LATE_SAMPLES);
+
+	for (i = 0; i < LATE_SAMPLES; i++) {
+		r = kctx_with_timeout(bg, LATE_TIMEOUT_NS, &ctx);
+		if (r)
+			die("kctx_with_timeout", r);
+		r = kctx_deadline(ctx, &ts);
+		if (r)
+			die("kctx_deadline", r);
+		wait_readable(kctx_fd(ctx));
+		late[i] = now_ns() - ts_ns(&ts);
+		kctx_free(ctx);
+	}
+	emit_latency("libkctx-vm", "DeadlineLateness/kctx", late, LATE_SAMPLES);
+}
+
+int main(int argc, char **argv)
+{
+	kctx_t *bg, *parent, *done;
+	int r, fd;
+
+	if (argc == 3 && !strcmp(argv[1], "-reps"))
+		reps = atoi(argv[2]);
+	else if (argc != 1)
+		die("usage: ubench [-reps N]", EINVAL);
+	if (reps < 1 || reps > MAX_REPS)
+		die("-reps must be 1 to 15", EINVAL);
+	r = kctx_background(&bg);
+	if (r)
+		die("kctx_background (is kctx.ko loaded?)", r);
+	parent = new_child(bg);
+	done = new_child(bg);
+	kctx_cancel(done);
+
+	repeat("libkctx-vm", "CreateCancel", CREATE_OPS, create_cancel_body, parent);
+	repeat("libkctx-vm", "CheckCanceled/Err/live", CHECK_OPS, check_err_body, parent);
+	repeat("libkctx-vm", "CheckCanceled/Err/done", CHECK_OPS, check_err_body, done);
+	repeat("libkctx-vm", "CheckCanceled/Done/live", CHECK_OPS, check_done_body, parent);
+	repeat("libkctx-vm", "CheckCanceled/Done/done", CHECK_OPS, check_done_body, done);
+
+	fd = kctx_fd(parent);
+	repeat("baseline-vm", "RoundTrip/getppid", TRIP_OPS, trip_getppid_body, NULL);
+	repeat("baseline-vm", "RoundTrip/eventfd-close", TRIP_OPS, trip_eventfd_body, NULL);
+	repeat("libkctx-vm", "RoundTrip/state", TRIP_OPS, trip_state_body, &fd);
+	repeat("libkctx-vm", "RoundTrip/create-cancel-close", TRIP_OPS, trip_kctx_body, &fd);
+
+	bench_wake(bg);
+	bench_lateness(bg);
+
+	kctx_free(done);
+	kctx_free(parent);
+	kctx_free(bg);
+	return 0;
+}
