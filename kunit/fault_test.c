@@ -5,7 +5,10 @@
  * caches alone: the harness sets failslab's cache-filter=Y and
  * ignore-gfp-wait=N, and the suite's init marks kctx's caches through
  * /sys/kernel/slab/<cache>/failslab. Each failure must give
- * ERR_PTR(-ENOMEM) and leave the parent exactly as it was.
+ * ERR_PTR(-ENOMEM) and leave the parent exactly as it was. The same goes
+ * for the constructors that make a context on the way: a group, and a
+ * kctx kthread, whose other allocations (kmalloc) fail alike but are not
+ * reached by the cache filter.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -40,6 +43,33 @@ static struct kctx *make_without_cancel(struct kctx *p)
 	return kctx_without_cancel(p, GFP_KERNEL);
 }
 
+/* A group, freed at once: NULL stands for the success. */
+static struct kctx *make_group(struct kctx *p)
+{
+	struct kctx_group *g = kctx_group_new(p, GFP_KERNEL);
+
+	if (IS_ERR(g))
+		return ERR_CAST(g);
+	kctx_group_free(g);
+	return NULL;
+}
+
+static int wait_fn(struct kctx *ctx, void *data)
+{
+	return kctx_wait(ctx);
+}
+
+/* A kctx kthread, which makes a child of @p for itself, stopped at once. */
+static struct kctx *make_kthread(struct kctx *p)
+{
+	struct task_struct *task = kctx_kthread_run(p, wait_fn, NULL, "kctx-fault");
+
+	if (IS_ERR(task))
+		return ERR_CAST(task);
+	kctx_kthread_stop(task);
+	return NULL;
+}
+
 static void sweep(struct kunit *test, struct kctx *(*make)(struct kctx *p))
 {
 #ifdef CONFIG_FAULT_INJECTION
@@ -53,8 +83,10 @@ static void sweep(struct kunit *test, struct kctx *(*make)(struct kctx *p))
 		left = READ_ONCE(current->fail_nth);
 		WRITE_ONCE(current->fail_nth, 0);
 		if (!IS_ERR(ctx)) {
-			kctx_cancel(ctx);
-			kctx_put(ctx);
+			if (ctx) {	/* NULL: the maker cleaned up */
+				kctx_cancel(ctx);
+				kctx_put(ctx);
+			}
 			/* Succeeded with failures still pending: nothing left to fail. */
 			KUNIT_EXPECT_GT(test, left, 0);
 			break;
@@ -98,6 +130,16 @@ static void without_cancel_fails_cleanly(struct kunit *test)
 	sweep(test, make_without_cancel);
 }
 
+static void group_new_fails_cleanly(struct kunit *test)
+{
+	sweep(test, make_group);
+}
+
+static void kthread_run_fails_cleanly(struct kunit *test)
+{
+	sweep(test, make_kthread);
+}
+
 static int write_sysfs(const char *path, const char *val)
 {
 	struct file *f = filp_open(path, O_WRONLY, 0);
@@ -132,6 +174,8 @@ static struct kunit_case kctx_fault_cases[] = {
 	KUNIT_CASE(with_timeout_fails_cleanly),
 	KUNIT_CASE(with_value_fails_cleanly),
 	KUNIT_CASE(without_cancel_fails_cleanly),
+	KUNIT_CASE(group_new_fails_cleanly),
+	KUNIT_CASE(kthread_run_fails_cleanly),
 	{}
 };
 
