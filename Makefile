@@ -5,7 +5,7 @@
 KERNEL ?= stock
 Q := qemu-scripts
 
-.PHONY: help demo check vm kdir module lint clean
+.PHONY: help demo check stress vm kdir module lint clean kunit-uml bench bench-uml
 
 help:
 	@echo 'kctx: Go-style contexts for the Linux kernel'
@@ -13,13 +13,22 @@ help:
 	@echo '  make demo                  build kctx.ko, boot Debian'\''s stock kernel in QEMU,'
 	@echo '                             load it and show what it does'
 	@echo '  make check                 the whole test suite; last line: N passed, N failed, N skipped'
+	@echo '  make stress                the long reliability run (about an hour): 10^6 race rounds,'
+	@echo '                             the races under KCSAN, 10^6 fuzzer ops, 1000 load/unload'
+	@echo '                             cycles; ends with a report (qemu-scripts/stress)'
 	@echo '  make vm [KERNEL=debug]     a shell in the VM with kctx loaded (Ctrl-A x quits)'
 	@echo '  make kdir [KERNEL=debug]   print the kernel build directory modules build against'
 	@echo '  make module [KERNEL=debug] build kctx.ko (and kctx_test.ko on debug) into build/KERNEL'
 	@echo '  make lint                  checkpatch --strict, kernel-doc -Wall and sparse'
+	@echo '  make kunit-uml             kctx'\''s KUnit suites natively, in a UML kernel: under a'
+	@echo '                             minute once the kernel is cached (qemu-scripts/uml)'
+	@echo '  make bench                 kctx against Go, C++ and raw kernel primitives, in the'
+	@echo '                             VM and in UML; writes bench/results.md and .json'
+	@echo '  make bench-uml             only the native in-kernel part (UML and host peers)'
 	@echo '  make clean                 remove build/ (cached kernels stay in ~/.cache/kctx)'
 	@echo
-	@echo 'KERNEL is stock (default) or debug. KCTX_KVER pins the Debian 6.12 kernel version.'
+	@echo 'KERNEL is stock (default), debug or kcsan (KCSAN instead of KASAN).'
+	@echo 'KCTX_KVER pins the Debian 6.12 kernel version.'
 	@echo 'qemu-scripts/run-vm --help runs your own commands in the VM.'
 
 demo:
@@ -29,6 +38,9 @@ demo:
 
 check:
 	$(Q)/check
+
+stress:
+	$(Q)/stress
 
 vm:
 	$(Q)/run-vm --kernel $(KERNEL) --interactive
@@ -41,6 +53,15 @@ module:
 
 lint:
 	$(Q)/lint
+
+kunit-uml:
+	$(Q)/uml kunit
+
+bench:
+	$(Q)/bench
+
+bench-uml:
+	$(Q)/bench uml
 
 clean:
 	rm -rf build

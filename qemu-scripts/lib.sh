@@ -122,16 +122,85 @@ need_kernel_pkg() {
 	need_pkgs "$1"
 }
 
-# kcfg_hash: the cache key of the debug kernel; it changes with anything
-# that changes the built kernel.
-kcfg_hash() {
-	local flavour=${1:-debug}
+# cfg_key FILE...: a cache key for a built kernel: the kernel version and
+# the contents of FILE..., hashed.
+cfg_key() {
 	{
 		kver
-		cat "$KCTX_TOP"/qemu-scripts/config/base.config \
-			"$KCTX_TOP/qemu-scripts/config/$flavour.config" \
-			"$KCTX_TOP"/qemu-scripts/kernel
+		cat "$@"
 	} | sha256sum | cut -c1-16
+}
+
+# kcfg_frags FLAVOUR: the config fragments (in qemu-scripts/config/) of a
+# kernel built from source, in the order they are merged; a later one
+# overrides an earlier one.
+kcfg_frags() {
+	case $1 in
+	kcsan) echo base.config debug.config kcsan.config ;;
+	*) echo base.config "$1.config" ;;
+	esac
+}
+
+# kcfg_hash [FLAVOUR]: the cache key of a kernel built from source (debug,
+# the default, or kcsan); it changes with anything that changes it.
+kcfg_hash() {
+	local flavour=${1:-debug} f files=()
+	for f in $(kcfg_frags "$flavour"); do
+		files+=("$KCTX_TOP/qemu-scripts/config/$f")
+	done
+	cfg_key "${files[@]}" "$KCTX_TOP"/qemu-scripts/kernel
+}
+
+# check_config CONFIG FRAGMENT...: fail unless every option the fragments
+# ask for made it into the final .config. Kconfig drops options whose
+# dependencies are unmet without a word, so this is the only safe way.
+check_config() {
+	local cfg=$1 line opt bad=0
+	shift
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*)
+			grep -qxF "$line" "$cfg" || { echo "  wanted $line, got: $(grep "^${line%%=*}=" "$cfg" || echo unset)" >&2; bad=1; }
+			;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }
+			opt=${opt%% *}
+			! grep -q "^$opt=" "$cfg" || { echo "  wanted $opt unset, got: $(grep "^$opt=" "$cfg")" >&2; bad=1; }
+			;;
+		esac
+	done < <(cat "$@")
+	[ $bad = 0 ] || die "$cfg lacks options asked for above; fix the fragments: $*"
+}
+
+# splat LOG [KERNEL]: print the first line of the console log LOG that
+# shows the kernel in trouble, or nothing. On the kcsan kernel KCSAN's
+# reports are left to kcsan_races.
+splat() {
+	# FAULT_INJECTION's "forcing a failure" and the module taint notices
+	# match none of these, on purpose.
+	local re='BUG:|WARNING:|KASAN:|UBSAN:|possible circular locking|suspicious RCU usage'
+	re+='|inconsistent lock state|sleeping function called from invalid context'
+	re+='|ODEBUG:|refcount_t:|list_add corruption|list_del corruption'
+	re+='|INFO: task .* blocked|rcu_.*detected stall|RCU stall|general protection fault'
+	re+='|Kernel panic|kmemleak: .*suspected memory leak|unreferenced object|Oops:'
+	# lockdep switching itself off is a failure: nothing is checked after it.
+	re+='|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON'
+	re+='|trying to register non-static key'
+	local skip='^$'
+	[ "${2:-}" != kcsan ] || skip='BUG: KCSAN: '
+	grep -a -E "$re" "$1" | grep -a -v -E "$skip" | head -n 1 | tr -d '\r' || true
+}
+
+# kcsan_races LOG: one line per KCSAN report in the console log LOG, its
+# title prefixed with "kctx " when a frame of either access is in a kctx
+# module (kctx, kctx_pump, kctx_test, ...), else with "other ".
+kcsan_races() {
+	tr -d '\r' <"$1" | awk '
+		function done() { if (t != "") print (k ? "kctx " : "other ") t; t = "" }
+		/BUG: KCSAN: / { done(); t = $0; sub(/.*BUG: KCSAN: /, "", t); k = 0 }
+		t != "" && /\[kctx[a-z_]*\]/ { k = 1 }
+		/Reported by Kernel Concurrency Sanitizer/ { done() }
+		END { done() }'
 }
 
 # Test results, one line each on stdout, TAP-like; qemu-scripts/check counts
@@ -153,6 +222,60 @@ t_skip() {
 # never be taken for a result.
 t_note() {
 	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# kunit_report LABEL SRC KTAP DIR: parse the KTAP in the file KTAP with the
+# kernel's own tools/testing/kunit/kunit.py from the source tree SRC, into
+# DIR/kunit.json and DIR/kunit.txt, and print one result line per test
+# case (each parameter of a parameterised case counts), named
+# "LABEL: suite.case". Returns 1 when a case failed, or when kunit.py
+# failed the run (a crash, a bad plan, no tests, KTAP it can't parse),
+# which is one more result line unless a failed case explains it.
+kunit_report() {
+	local label=$1 src=$2 ktap=$3 dir=$4 prc=0 results summary
+	rm -f "$dir/kunit.json" "$dir/kunit.txt"
+	python3 "$src/tools/testing/kunit/kunit.py" parse --json="$dir/kunit.json" \
+		"$ktap" >"$dir/kunit.txt" 2>&1 || prc=$?
+	if [ ! -s "$dir/kunit.json" ]; then
+		t_note "$(tail -n 20 "$dir/kunit.txt")"
+		t_fail "$label: kunit.py could not parse the KTAP ($ktap)"
+		return 1
+	fi
+	results=$(python3 - "$label" "$dir/kunit.json" <<'EOF'
+import json, sys
+
+label = sys.argv[1]
+
+def walk(group, path):
+    for case in group["test_cases"]:
+        name = ".".join(path + [case["name"] or "(unnamed)"])
+        if case["status"] == "PASS":
+            print("ok - %s: %s" % (label, name))
+        elif case["status"] == "SKIP":
+            print("ok - %s: %s # SKIP" % (label, name))
+        else:
+            print("not ok - %s: %s (%s)" % (label, name, case["status"]))
+    for sub in group["sub_groups"]:
+        walk(sub, path + [sub["name"]])
+
+with open(sys.argv[2]) as f:
+    top = json.load(f)
+walk(top, [])
+EOF
+	)
+	[ -z "$results" ] || echo "$results"
+	# kunit.py fails the run for more than failed cases: a crash, a bad
+	# plan, no tests at all. Count that unless a failed case explains it.
+	summary=$(grep -m1 'Testing complete' "$dir/kunit.txt" ||
+		grep -m1 -E 'No tests|could not|[Ee]rror' "$dir/kunit.txt" ||
+		tail -n 1 "$dir/kunit.txt")
+	t_note "kunit.py: $summary"
+	if [ $prc -ne 0 ]; then
+		grep -q '^not ok - ' <<<"$results" ||
+			t_fail "$label: kunit.py parse failed: $summary (see $dir/kunit.txt)"
+		return 1
+	fi
+	! grep -q '^not ok' <<<"$results"
 }
 
 # print_header FILE: the comment block at the top of a script, after the
