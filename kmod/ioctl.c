@@ -137,6 +137,12 @@ static int kctx_cmd_create(struct kctx_ucmd *ucmd)
 	return fd;
 
 err_put_ctx:
+	/*
+	 * Nobody else has this context, but an armed deadline holds a
+	 * reference of its own; without the cancel, the context would
+	 * outlive its failed create, uncharged, until its deadline.
+	 */
+	kctx_cancel(ctx);
 	kctx_put(ctx);
 err_uncharge:
 	kctx_user_uncharge(uid);

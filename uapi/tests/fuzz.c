@@ -26,9 +26,9 @@
  * ids, owner bit, values and poll state are what they must be; a cancel
  * that took effect reached every descendant; closing the last owner fd
  * cancels; the per-user cap refuses exactly the creations beyond it. At
- * the end it closes everything and checks that the kernel's context tree
- * (/sys/kernel/debug/kctx/tree) is back to what it was and that the
- * user's charge is back to zero. run-vm adds: no splat, no leak.
+ * the end it closes everything and checks that no context made during the
+ * run is left in the kernel's tree (/sys/kernel/debug/kctx/tree) and that
+ * the user's charge is back to zero. run-vm adds: no splat, no leak.
  *
  * Reproducing: the seed is printed first. With -t 1 a run is exactly
  * reproducible: the same seed gives the same operations, in the same
@@ -2182,33 +2182,38 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* Lines in the kernel's context tree, or -1. */
-static int tree_lines(void)
-{
-	char buf[4096];
-	int fd = open(TREE, O_RDONLY | O_CLOEXEC), lines = 0, i;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			lines += buf[i] == '\n';
-	close(fd);
-	return lines;
-}
-
-static void dump_tree(void)
+/*
+ * Contexts in the kernel's tree with an id above @id (made after it), or
+ * -1 without the tree; with @print, list them.
+ */
+static int tree_after(uint64_t id, bool print)
 {
 	char line[256];
 	FILE *f = fopen(TREE, "r");
 	int n = 0;
 
 	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f) && n++ < 40)
-		printf("#   %s", line);
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strtoull(line, NULL, 10) > id && n++ < 40 && print)
+			printf("#   %s", line);
 	fclose(f);
+	return n;
+}
+
+/* An id above that of every context made before the call. */
+static uint64_t probe_id(void)
+{
+	struct kctx_create c = { .size = sizeof(c) };
+	struct kctx_state st = { .size = sizeof(st) };
+	int fd = ioctl(dev_fd, KCTX_IOC_CREATE, &c);
+
+	if (fd < 0 || ioctl(fd, KCTX_IOC_STATE, &st)) {
+		perror("fuzz: a first context");
+		exit(2);
+	}
+	close(fd);
+	return st.id;
 }
 
 /* One phase: @threads threads, @ops operations in all. */
@@ -2216,9 +2221,9 @@ static void run_phase(uint64_t s, long ops, int threads)
 {
 	struct thr *t;
 	long i, per, total_counts[OP_NR] = { 0 };
-	int k, j, tree0, tree1 = -1;
+	int k, j, left = -1;
 	int64_t t0, t1;
-	uint64_t digest = 0, x = s;
+	uint64_t digest = 0, x = s, id0;
 	pthread_rwlockattr_t ra;
 
 	seed = s;
@@ -2228,7 +2233,7 @@ static void run_phase(uint64_t s, long ops, int threads)
 	printf("fuzz: seed %" PRIu64 ", %ld ops, %d thread%s, %d slots; again: fuzz -s %"
 	       PRIu64 " -n %ld -t %d -S %d\n", s, ops, threads, threads > 1 ? "s" : "",
 	       nslots, s, ops, threads, nslots);
-	tree0 = tree_lines();
+	id0 = probe_id();
 	thrs = calloc(threads, sizeof(*thrs));
 	slots = calloc(nslots, sizeof(*slots));
 	if (!thrs || !slots) {
@@ -2315,18 +2320,17 @@ static void run_phase(uint64_t s, long ops, int threads)
 	}
 	if (total_owners)
 		fail(t, "the model still counts %d owner fds", total_owners);
-	if (tree0 >= 0) {
-		/* A fired deadline's walk may still be queued: give it 10 s. */
-		for (i = 0; i < 1000; i++) {
-			tree1 = tree_lines();
-			if (tree1 == tree0)
-				break;
-			usleep(10000);
-		}
-		if (tree1 != tree0) {
-			dump_tree();
-			fail(t, TREE " has %d lines, %d before the run", tree1, tree0);
-		}
+	/* A fired deadline's walk may still be queued: give it 10 s. */
+	for (i = 0; i < 1000; i++) {
+		left = tree_after(id0, false);
+		if (left <= 0)
+			break;
+		usleep(10000);
+	}
+	if (left > 0) {
+		tree_after(id0, true);
+		fail(t, "%d context%s made in the run %s still in " TREE, left,
+		     left == 1 ? "" : "s", left == 1 ? "is" : "are");
 	}
 	if (cap_orig >= 0) {
 		/* Nothing is charged to us any more: exactly the cap fits. */
@@ -2362,8 +2366,8 @@ static void run_phase(uint64_t s, long ops, int threads)
 	       " %ld descendants checked; ENOSPC %ld, EMFILE %ld, injected ENOMEM %ld\n",
 	       bad_calls, done_seen, born_done, descendants_checked, enospc_hits,
 	       emfile_hits, enomem_hits);
-	if (tree0 >= 0)
-		printf("fuzz: context tree back to %d line%s\n", tree1, tree1 == 1 ? "" : "s");
+	if (left == 0)
+		printf("fuzz: no context made in the run is left in the tree\n");
 	else
 		printf("fuzz: no " TREE "; tree not checked\n");
 	printf("fuzz: digest %016" PRIx64 "%s\n", digest,
