@@ -2040,8 +2040,13 @@ static void op_cap(struct thr *t)
 		return;
 	/* Hold the model: creations are checked against it. */
 	pthread_mutex_lock(&model_lock);
-	if (!write_long(CAP_PARAM, cap))
-		fail(t, "writing " CAP_PARAM ": %s", strerror(errno));
+	if (!write_long(CAP_PARAM, cap)) {
+		/* Other threads may have filled the fd table: not kctx's doing. */
+		if (errno != EMFILE && errno != ENFILE)
+			fail(t, "writing " CAP_PARAM ": %s", strerror(errno));
+		pthread_mutex_unlock(&model_lock);
+		return;
+	}
 	cap_model = cap;
 	pthread_mutex_unlock(&model_lock);
 }
