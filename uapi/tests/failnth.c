@@ -42,18 +42,6 @@ struct snap {
 	char fdinfo[1024];
 };
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /* @path's contents, NUL-terminated, at most @size - 1 bytes. */
 static void read_file(const char *path, char *buf, size_t size)
 {
@@ -71,9 +59,9 @@ static void read_file(const char *path, char *buf, size_t size)
 
 static void restore(void)
 {
-	write_file(FAILSLAB "cache-filter", "Y");
+	kt_write_file(FAILSLAB "cache-filter", "Y");
 	if (saved_cap[0])
-		write_file(CAP, saved_cap);
+		kt_write_file(CAP, saved_cap);
 }
 
 /*
@@ -91,9 +79,9 @@ static int setup(void)
 		SKIP("no " FAILSLAB ": this kernel has no failslab in debugfs");
 	read_file(CAP, saved_cap, sizeof(saved_cap));
 	atexit(restore);
-	ASSERT_EQ(write_file(FAILSLAB "cache-filter", "N"), 0);
-	ASSERT_EQ(write_file(FAILSLAB "ignore-gfp-wait", "N"), 0);
-	ASSERT_EQ(write_file(FAILSLAB "verbose", "0"), 0);
+	ASSERT_EQ(kt_write_file(FAILSLAB "cache-filter", "N"), 0);
+	ASSERT_EQ(kt_write_file(FAILSLAB "ignore-gfp-wait", "N"), 0);
+	ASSERT_EQ(kt_write_file(FAILSLAB "verbose", "0"), 0);
 	return dev;
 }
 
@@ -279,12 +267,12 @@ static void check_charge(int dev, int held)
 	int fd;
 
 	snprintf(cap, sizeof(cap), "%d", held + 1);
-	ASSERT_EQ(write_file(CAP, cap), 0);
+	ASSERT_EQ(kt_write_file(CAP, cap), 0);
 	fd = kt_create(dev, KCTX_KIND_CANCEL, 0);
 	ASSERT_GE(fd, 0);
 	ASSERT_ERRNO(kt_create(dev, KCTX_KIND_CANCEL, 0), ENOSPC);
 	close(fd);
-	ASSERT_EQ(write_file(CAP, saved_cap), 0);
+	ASSERT_EQ(kt_write_file(CAP, saved_cap), 0);
 }
 
 /* Sweep KCTX_IOC_CREATE of @kind on /dev/kctx, or on a context fd. */

@@ -84,6 +84,19 @@ static int kt_nr_tests;
 	} while (0)
 #define SKIP(why)	do { printf("#   skip: %s\n", why); exit(KT_SKIP); } while (0)
 
+/* Write @val to the file at @path (sysfs, procfs, cgroupfs): 0 or -1. */
+static inline int kt_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
 static inline int64_t kt_now_ns(void)
 {
 	struct timespec ts;

@@ -76,18 +76,6 @@ static int refcnt(const char *name)
 	return atoi(buf);
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /* At exit, however the test ended: kctx and kctx_pump as run-vm left them. */
 static void reload(void)
 {
@@ -97,7 +85,7 @@ static void reload(void)
 		load("kctx");
 	if (!loaded("kctx_pump") && !access(KO_DIR "kctx_pump.ko", R_OK))
 		load("kctx_pump");
-	write_file(KUNIT_GLOB, "*.*");
+	kt_write_file(KUNIT_GLOB, "*.*");
 }
 
 /*
@@ -339,7 +327,7 @@ TEST(load_unload_cycles_with_live_contexts)
 	 * contexts and the kthread of the cycle around them can upset.
 	 */
 	if (kunit)
-		ASSERT_EQ(write_file(KUNIT_GLOB, "kctx_[ad]*.[rso]*"), 0);
+		ASSERT_EQ(kt_write_file(KUNIT_GLOB, "kctx_[ad]*.[rso]*"), 0);
 	for (i = 0; i < cycles; i++)
 		cycle(kunit);
 	printf("# %d load/unload cycles%s in %.1f s\n", cycles,

@@ -32,18 +32,6 @@ static char cg[128];
 /* Where a child keeps its fds: in memory locked before it enters a group. */
 static int fds[MAX_FDS];
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 static int read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -60,7 +48,7 @@ static int read_file(const char *path, char *buf, size_t size)
 static void restore_cap(void)
 {
 	if (saved_cap[0])
-		write_file(CAP, saved_cap);
+		kt_write_file(CAP, saved_cap);
 }
 
 static void set_cap(int n)
@@ -73,7 +61,7 @@ static void set_cap(int n)
 		atexit(restore_cap);
 	}
 	snprintf(buf, sizeof(buf), "%d", n);
-	ASSERT_EQ(write_file(CAP, buf), 0);
+	ASSERT_EQ(kt_write_file(CAP, buf), 0);
 }
 
 /* Wait, with a deadline, for an eventfd to be signalled. */
@@ -206,11 +194,11 @@ static void cg_setup(const char *max)
 	atexit(cg_cleanup);
 	if (read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) || !strstr(buf, "memory"))
 		SKIP("cgroup2 has no memory controller: no CONFIG_MEMCG?");
-	ASSERT_EQ(write_file(CGROOT "/cgroup.subtree_control", "+memory"), 0);
+	ASSERT_EQ(kt_write_file(CGROOT "/cgroup.subtree_control", "+memory"), 0);
 	snprintf(cg, sizeof(cg), CGROOT "/kctx-limits-%d", getpid());
 	ASSERT_EQ(mkdir(cg, 0755), 0);
 	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	ASSERT_EQ(write_file(path, max), 0);
+	ASSERT_EQ(kt_write_file(path, max), 0);
 }
 
 /*
@@ -226,10 +214,10 @@ static void cg_enter(void)
 	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	ASSERT_EQ(dup2(0, MAX_FDS + 32), MAX_FDS + 32);
 	close(MAX_FDS + 32);
-	ASSERT_EQ(write_file("/proc/self/oom_score_adj", "-1000"), 0);
+	ASSERT_EQ(kt_write_file("/proc/self/oom_score_adj", "-1000"), 0);
 	ASSERT_EQ(mlockall(MCL_CURRENT | MCL_FUTURE), 0);
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	ASSERT_EQ(write_file(path, "0"), 0);
+	ASSERT_EQ(kt_write_file(path, "0"), 0);
 }
 
 /* Shared with the child, mapped and touched before the fork. */
