@@ -46,47 +46,57 @@ static struct kctx *kctx_ucmd_ctx(struct kctx_ucmd *ucmd)
 	return ucmd->kf ? ucmd->kf->ctx : kctx_background();
 }
 
-/* The CLOCK_MONOTONIC deadline that @c asks for, or a negative errno. */
-static int kctx_create_deadline(const struct kctx_create *c, ktime_t *deadline)
+/* The CLOCK_MONOTONIC deadline that a valid @c asks for. */
+static ktime_t kctx_create_deadline(const struct kctx_create *c)
 {
 	ktime_t t, offset;
 
-	if (c->deadline_sec < 0 || c->deadline_nsec >= NSEC_PER_SEC)
-		return -EINVAL;
 	t = c->deadline_sec > KTIME_SEC_MAX ? KTIME_MAX :
 		ktime_set(c->deadline_sec, c->deadline_nsec);
-	if (c->flags & KCTX_CREATE_RELATIVE) {
-		*deadline = ktime_add_safe(ktime_get(), t);
-		return 0;
-	}
+	if (c->flags & KCTX_CREATE_RELATIVE)
+		return ktime_add_safe(ktime_get(), t);
+	/* The clock's offset from CLOCK_MONOTONIC, read in one go. */
 	switch (c->clockid) {
-	case CLOCK_MONOTONIC:
-		offset = 0;
-		break;
 	case CLOCK_BOOTTIME:
-		offset = ktime_sub(ktime_get_boottime(), ktime_get());
+		offset = ktime_mono_to_any(0, TK_OFFS_BOOT);
 		break;
 	case CLOCK_REALTIME:
-		offset = ktime_sub(ktime_get_real(), ktime_get());
+		offset = ktime_mono_to_any(0, TK_OFFS_REAL);
 		break;
 	default:
-		return -EINVAL;
+		offset = 0;
+		break;
 	}
 	/* Saturate: KTIME_MAX stays "never"; a past time stays in the past. */
-	*deadline = t == KTIME_MAX ? KTIME_MAX : ktime_sub(t, offset);
-	return 0;
+	return t == KTIME_MAX ? KTIME_MAX : ktime_sub(t, offset);
 }
 
-/* Fields a kind does not use must be zero, so they can mean something later. */
-static bool kctx_create_fields_valid(const struct kctx_create *c)
+static bool kctx_create_deadline_valid(const struct kctx_create *c)
+{
+	if (c->deadline_sec < 0 || c->deadline_nsec >= NSEC_PER_SEC)
+		return false;
+	return c->flags & KCTX_CREATE_RELATIVE || c->clockid == CLOCK_MONOTONIC ||
+	       c->clockid == CLOCK_BOOTTIME || c->clockid == CLOCK_REALTIME;
+}
+
+/*
+ * Everything about @c is checked here, before the caller is charged, so that
+ * a malformed create is -EINVAL even at the per-user cap. Fields a kind does
+ * not use must be zero, so they can mean something later.
+ */
+static bool kctx_create_valid(const struct kctx_create *c)
 {
 	bool deadline = c->kind == KCTX_KIND_DEADLINE;
 	bool value = c->kind == KCTX_KIND_VALUE;
 
 	if (c->flags & ~(KCTX_FD_NO_CLOEXEC | KCTX_CREATE_RELATIVE) || c->__reserved)
 		return false;
-	if (!deadline && (c->flags & KCTX_CREATE_RELATIVE || c->clockid ||
-			  c->deadline_sec || c->deadline_nsec))
+	if (c->kind > KCTX_KIND_WITHOUT_CANCEL)
+		return false;
+	if (deadline)
+		return kctx_create_deadline_valid(c) && !c->key && !c->value;
+	if (c->flags & KCTX_CREATE_RELATIVE || c->clockid || c->deadline_sec ||
+	    c->deadline_nsec)
 		return false;
 	return value || (!c->key && !c->value);
 }
@@ -94,21 +104,18 @@ static bool kctx_create_fields_valid(const struct kctx_create *c)
 static struct kctx *kctx_create_ctx(struct kctx *parent, const struct kctx_create *c)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT;
-	ktime_t deadline;
-	int err;
 
 	switch (c->kind) {
 	case KCTX_KIND_CANCEL:
 		return kctx_with_cancel(parent, gfp);
 	case KCTX_KIND_DEADLINE:
-		err = kctx_create_deadline(c, &deadline);
-		return err ? ERR_PTR(err) : kctx_with_deadline(parent, deadline, gfp);
+		return kctx_with_deadline(parent, kctx_create_deadline(c), gfp);
 	case KCTX_KIND_VALUE:
 		return kctx_with_user_value(parent, c->key, c->value, gfp);
 	case KCTX_KIND_WITHOUT_CANCEL:
 		return kctx_without_cancel(parent, gfp);
 	}
-	return ERR_PTR(-EINVAL);
+	return ERR_PTR(-EINVAL);	/* kctx_create_valid() said no already */
 }
 
 static int kctx_cmd_create(struct kctx_ucmd *ucmd)
@@ -118,7 +125,7 @@ static int kctx_cmd_create(struct kctx_ucmd *ucmd)
 	struct kctx *ctx;
 	int fd, err;
 
-	if (!kctx_create_fields_valid(c))
+	if (!kctx_create_valid(c))
 		return -EINVAL;
 	err = kctx_user_charge(uid);
 	if (err)

@@ -176,3 +176,26 @@ TEST(user_cap_is_enospc_and_recovers)
 	close(fds[1]);
 	ASSERT_GE(kt_create(dev, KCTX_KIND_CANCEL, 0), 0);
 }
+
+/* A malformed create is checked before the cap, so it is EINVAL there too. */
+TEST(malformed_create_at_the_cap_is_einval)
+{
+	struct kctx_create bad[] = {
+		{ .kind = 99 },
+		{ .kind = KCTX_KIND_DEADLINE, .clockid = CLOCK_PROCESS_CPUTIME_ID },
+		{ .kind = KCTX_KIND_DEADLINE, .deadline_nsec = 1000000000 },
+		{ .kind = KCTX_KIND_DEADLINE, .flags = KCTX_CREATE_RELATIVE,
+		  .deadline_sec = -1 },
+	};
+	int dev = kt_dev();
+	size_t i;
+
+	atexit(restore_cap);
+	set_cap("1");
+	ASSERT_GE(kt_create(dev, KCTX_KIND_CANCEL, 0), 0);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		bad[i].size = sizeof(bad[i]);
+		ASSERT_ERRNO(ioctl(dev, KCTX_IOC_CREATE, &bad[i]), EINVAL);
+	}
+	ASSERT_ERRNO(kt_create(dev, KCTX_KIND_CANCEL, 0), ENOSPC);
+}
