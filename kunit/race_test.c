@@ -6,7 +6,8 @@
  */
 #include "kctx_test.h"
 
-static unsigned int race_rounds = 10000;
+/* 100,000 take a case one to three minutes on the debug kernel under TCG. */
+static unsigned int race_rounds = 100000;
 module_param(race_rounds, uint, 0444);
 MODULE_PARM_DESC(race_rounds, "rounds per race in the kctx_race suite");
 
@@ -163,7 +164,7 @@ static void cancel_against_deadline_expiry(struct kunit *test)
 		.op_a = cancel_parent_a,
 		.op_b = idle,
 		.check = check_deadline_or_cancel_consistently,
-		.rounds = race_rounds / 4,
+		.rounds = race_rounds,
 		.max_jitter_ns = 10000,
 		.data = c,
 	};
