@@ -6,10 +6,35 @@
  */
 #include "kctx_test.h"
 
-/* 100,000 take a case one to three minutes on the debug kernel under TCG. */
 static unsigned int race_rounds = 100000;
 module_param(race_rounds, uint, 0444);
 MODULE_PARM_DESC(race_rounds, "rounds per race in the kctx_race suite");
+
+/*
+ * KUnit fails a case after 300 s, and on the debug kernel under TCG a round
+ * costs 1 to 2.5 ms; so each race runs as one case per RACE_CHUNK rounds, a
+ * parameter each, numbered from 1.
+ */
+#define RACE_CHUNK	25000
+
+static const void *race_chunk_gen(const void *prev, char *desc)
+{
+	unsigned long chunk = (unsigned long)prev + 1;
+	unsigned long first = (chunk - 1) * RACE_CHUNK;
+
+	if (first >= race_rounds)
+		return NULL;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "rounds %lu-%lu", first + 1,
+		 min_t(unsigned long, first + RACE_CHUNK, race_rounds));
+	return (const void *)chunk;
+}
+
+static unsigned int race_chunk_rounds(struct kunit *test)
+{
+	unsigned long first = ((unsigned long)test->param_value - 1) * RACE_CHUNK;
+
+	return min_t(unsigned long, RACE_CHUNK, race_rounds - first);
+}
 
 #define CAUSE_A	(-1001)
 #define CAUSE_B	(-1002)
@@ -68,7 +93,7 @@ static void concurrent_cancels_agree_on_one_cause(struct kunit *test)
 		.op_a = cancel_parent_a,
 		.op_b = cancel_parent_b,
 		.check = check_one_cause_everywhere,
-		.rounds = race_rounds,
+		.rounds = race_chunk_rounds(test),
 		.max_jitter_ns = 2000,
 		.data = c,
 	};
@@ -116,7 +141,7 @@ static void parent_cancel_against_child_create(struct kunit *test)
 		.op_a = cancel_parent_a,
 		.op_b = create_child,
 		.check = check_child_cancelled_and_unlinked,
-		.rounds = race_rounds,
+		.rounds = race_chunk_rounds(test),
 		.max_jitter_ns = 4000,
 		.data = c,
 	};
@@ -164,7 +189,7 @@ static void cancel_against_deadline_expiry(struct kunit *test)
 		.op_a = cancel_parent_a,
 		.op_b = idle,
 		.check = check_deadline_or_cancel_consistently,
-		.rounds = race_rounds,
+		.rounds = race_chunk_rounds(test),
 		.max_jitter_ns = 10000,
 		.data = c,
 	};
@@ -216,7 +241,7 @@ static void after_func_stop_against_cancel(struct kunit *test)
 		.op_a = stop_after_func,
 		.op_b = cancel_parent_a,
 		.check = check_stopped_xor_ran,
-		.rounds = race_rounds / 2,
+		.rounds = race_chunk_rounds(test),
 		.max_jitter_ns = 3000,
 		.data = c,
 	};
@@ -252,7 +277,7 @@ static void parent_cancel_against_last_child_put(struct kunit *test)
 		.op_a = cancel_parent_a,
 		.op_b = drop_child,
 		.check = check_parent_list_empty,
-		.rounds = race_rounds,
+		.rounds = race_chunk_rounds(test),
 		.max_jitter_ns = 2000,
 		.data = c,
 	};
@@ -261,12 +286,15 @@ static void parent_cancel_against_last_child_put(struct kunit *test)
 	kctx_race_run(test, &r);
 }
 
+#define RACE_CASE(name)	\
+	KUNIT_CASE_PARAM_ATTR(name, race_chunk_gen, { .speed = KUNIT_SPEED_SLOW })
+
 static struct kunit_case kctx_race_cases[] = {
-	KUNIT_CASE_SLOW(concurrent_cancels_agree_on_one_cause),
-	KUNIT_CASE_SLOW(parent_cancel_against_child_create),
-	KUNIT_CASE_SLOW(cancel_against_deadline_expiry),
-	KUNIT_CASE_SLOW(after_func_stop_against_cancel),
-	KUNIT_CASE_SLOW(parent_cancel_against_last_child_put),
+	RACE_CASE(concurrent_cancels_agree_on_one_cause),
+	RACE_CASE(parent_cancel_against_child_create),
+	RACE_CASE(cancel_against_deadline_expiry),
+	RACE_CASE(after_func_stop_against_cancel),
+	RACE_CASE(parent_cancel_against_last_child_put),
 	{}
 };
 
