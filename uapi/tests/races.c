@@ -17,13 +17,13 @@
  *
  * Iterations per race: $KCTX_RACE_ITERATIONS (default 100000), but each
  * race stops after $KCTX_RACE_SECONDS (0 for no limit). The default cap
- * depends on the kernel ($KCTX_KERNEL). On stock an iteration costs 30 to
- * 150 us under TCG, so the 100,000 take 3 to 15 s a race; the cap of 30 s
- * only keeps the seven races within run-tests' 300 s on a loaded host. On
- * the debug kernels an iteration costs 2 to 7.5 ms (each of its 10 to 15
- * syscalls, setup and checks included, takes 0.1 to 0.3 ms there), so
- * 100,000 would take about an hour a race: there the cap is 6 s, 800 to
- * 2,800 iterations. A race stopped by the cap says so. A long run:
+ * depends on the kernel ($KCTX_KERNEL). On stock an iteration costs 40 to
+ * 310 us under TCG (the most for the race between two processes), so the
+ * 100,000 take 4 to 31 s a race; the cap of 35 s only keeps the eight
+ * races within run-tests' 300 s on a loaded host. On the debug kernels an
+ * iteration costs 2 to 7.5 ms (each of its 10 to 15 syscalls, setup and
+ * checks included, takes 0.1 to 0.3 ms there), so 100,000 would take about
+ * an hour a race: there the cap is 6 s, 800 to 2,800 iterations. A race stopped by the cap says so. A long run:
  * KCTX_RACE_ITERATIONS=1000000 KCTX_RACE_SECONDS=0.
  */
 #define _GNU_SOURCE
@@ -168,7 +168,7 @@ static long seconds(void)
 
 	if (s)
 		return atol(s) > 0 ? atol(s) : 1000000000L;	/* "0": no limit */
-	return kernel && !strcmp(kernel, "stock") ? 30 : 6;
+	return kernel && !strcmp(kernel, "stock") ? 35 : 6;
 }
 
 static long iterations(void)
