@@ -182,6 +182,12 @@ static struct thr *thrs;
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t fork_lock;
 static int dev_fd;
+/*
+ * RLIMIT_NOFILE as the phase began: what a squeeze puts back. Squeezes run
+ * at once in several threads, so the limit one of them reads may be
+ * another's squeezed one; restoring that would leave it low for good.
+ */
+static struct rlimit nofile;
 static int pipe_fds[2];
 static char *ro_page;		/* a read-only page */
 static bool have_fail_nth;
@@ -2046,7 +2052,7 @@ static void op_squeeze(struct thr *t)
 	struct kctx_watch w = { .size = sizeof(w) };
 	int si = pick_filled(t, -1, true), low, r, e;
 	bool watch = chance(t, 50) && si >= 0;
-	struct rlimit rl, squeezed;
+	struct rlimit squeezed;
 
 	/* Every kind: the context made before the fd fails must go too. */
 	c.kind = below(t, 4);
@@ -2055,13 +2061,11 @@ static void op_squeeze(struct thr *t)
 		c.deadline_sec = 3600;
 	}
 	note(t, "squeeze, then %s slot %d (kind %u)", watch ? "watch" : "create", si, c.kind);
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		fail(t, "getrlimit: %s", strerror(errno));
 	low = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0);
 	if (low < 0)
 		goto out;
 	close(low);
-	squeezed = rl;
+	squeezed = nofile;
 	squeezed.rlim_cur = low;
 	if (setrlimit(RLIMIT_NOFILE, &squeezed))
 		fail(t, "setrlimit: %s", strerror(errno));
@@ -2071,7 +2075,7 @@ static void op_squeeze(struct thr *t)
 		r = kioctl(t, si >= 0 && slots[si].owner ? slots[si].fd : dev_fd,
 			   KCTX_IOC_CREATE, &c);
 	e = errno;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
+	if (setrlimit(RLIMIT_NOFILE, &nofile))
 		fail(t, "setrlimit: %s", strerror(errno));
 	if (r >= 0) {
 		if (!mt)
@@ -2241,6 +2245,10 @@ static void run_phase(uint64_t s, long ops, int threads)
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&fork_lock, &ra);
+	if (getrlimit(RLIMIT_NOFILE, &nofile)) {
+		perror("fuzz: getrlimit");
+		exit(2);
+	}
 	total_owners = 0;
 	per = ops / threads;
 	for (k = 0; k < threads; k++) {
