@@ -13,7 +13,7 @@ help:
 	@echo '  make demo                  build kctx.ko, boot Debian'\''s stock kernel in QEMU,'
 	@echo '                             load it and show what it does'
 	@echo '  make check                 the whole test suite; last line: N passed, N failed, N skipped'
-	@echo '  make stress                the long reliability run (4 to 5 hours): 10^6 rounds of each'
+	@echo '  make stress                the long reliability run (2.5 hours): 10^6 rounds of each'
 	@echo '                             KUnit race on debug and uapi race on stock, the races under'
 	@echo '                             KCSAN, 10^6 fuzzer ops, 1000 load/unload cycles; ends with a'
 	@echo '                             report (qemu-scripts/stress)'
