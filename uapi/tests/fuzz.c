@@ -293,6 +293,13 @@ fail(struct thr *t, const char *fmt, ...)
 	_exit(1);
 }
 
+/* The run could not be set up: exit 2, not 1, which means a finding. */
+static void __attribute__((noreturn)) setup_failed(const char *what)
+{
+	fprintf(stderr, "fuzz: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
 /* Record what the operation is about to do; hashed into the digest. */
 static void __attribute__((format(printf, 2, 3)))
 note(struct thr *t, const char *fmt, ...)
@@ -2206,10 +2213,8 @@ static uint64_t probe_id(void)
 	struct kctx_state st = { .size = sizeof(st) };
 	int fd = ioctl(dev_fd, KCTX_IOC_CREATE, &c);
 
-	if (fd < 0 || ioctl(fd, KCTX_IOC_STATE, &st)) {
-		perror("fuzz: a first context");
-		exit(2);
-	}
+	if (fd < 0 || ioctl(fd, KCTX_IOC_STATE, &st))
+		setup_failed("a first context");
 	close(fd);
 	return st.id;
 }
@@ -2234,10 +2239,8 @@ static void run_phase(uint64_t s, long ops, int threads)
 	id0 = probe_id();
 	thrs = calloc(threads, sizeof(*thrs));
 	slots = calloc(nslots, sizeof(*slots));
-	if (!thrs || !slots) {
-		perror("fuzz: calloc");
-		exit(2);
-	}
+	if (!thrs || !slots)
+		setup_failed("calloc");
 	for (k = 0; k < nslots; k++) {
 		pthread_mutex_init(&slots[k].lock, NULL);
 		slots[k].fd = -1;
@@ -2245,10 +2248,8 @@ static void run_phase(uint64_t s, long ops, int threads)
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&fork_lock, &ra);
-	if (getrlimit(RLIMIT_NOFILE, &nofile)) {
-		perror("fuzz: getrlimit");
-		exit(2);
-	}
+	if (getrlimit(RLIMIT_NOFILE, &nofile))
+		setup_failed("getrlimit");
 	total_owners = 0;
 	per = ops / threads;
 	for (k = 0; k < threads; k++) {
@@ -2260,37 +2261,32 @@ static void run_phase(uint64_t s, long ops, int threads)
 		t->digest = 0xcbf29ce484222325ULL;
 		for (j = 0; j < NEFD; j++) {
 			t->efd[j] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-			if (t->efd[j] < 0) {
-				perror("fuzz: eventfd");
-				exit(2);
-			}
+			if (t->efd[j] < 0)
+				setup_failed("eventfd");
 		}
 		new_sockpair(t);
 		t->ep = epoll_create1(EPOLL_CLOEXEC);
 		t->guard = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (t->guard == MAP_FAILED || mprotect(t->guard + 4096, 4096, PROT_NONE)) {
-			perror("fuzz: mmap");
-			exit(2);
-		}
+		if (t->guard == MAP_FAILED || mprotect(t->guard + 4096, 4096, PROT_NONE))
+			setup_failed("mmap");
 	}
 	if (cap_orig >= 0) {
 		cap_model = nslots * 3 / 4;
-		if (!write_long(CAP_PARAM, cap_model)) {
-			perror("fuzz: " CAP_PARAM);
-			exit(2);
-		}
+		if (!write_long(CAP_PARAM, cap_model))
+			setup_failed(CAP_PARAM);
 	}
 
 	t0 = now_ns(CLOCK_MONOTONIC);
 	if (threads == 1) {
 		thread_main(&thrs[0]);
 	} else {
-		for (k = 0; k < threads; k++)
-			if (pthread_create(&thrs[k].th, NULL, thread_main, &thrs[k])) {
-				perror("fuzz: pthread_create");
-				exit(2);
-			}
+		for (k = 0; k < threads; k++) {
+			/* pthread_create() returns its error; errno is stale. */
+			errno = pthread_create(&thrs[k].th, NULL, thread_main, &thrs[k]);
+			if (errno)
+				setup_failed("pthread_create");
+		}
 		for (k = 0; k < threads; k++)
 			pthread_join(thrs[k].th, NULL);
 	}
@@ -2433,15 +2429,11 @@ int main(int argc, char **argv)
 		printf("fuzz: skip: no " KCTX_DEVICE ": is kctx.ko loaded?\n");
 		return 77;
 	}
-	if (pipe2(pipe_fds, O_CLOEXEC)) {
-		perror("fuzz: pipe");
-		return 2;
-	}
+	if (pipe2(pipe_fds, O_CLOEXEC))
+		setup_failed("pipe");
 	ro_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ro_page == MAP_FAILED) {
-		perror("fuzz: mmap");
-		return 2;
-	}
+	if (ro_page == MAP_FAILED)
+		setup_failed("mmap");
 	*(uint32_t *)ro_page = sizeof(struct kctx_state);
 	mprotect(ro_page, 4096, PROT_READ);
 	fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
