@@ -21,10 +21,10 @@
  * 310 us under TCG (the most for the race between two processes), so the
  * 100,000 take 4 to 31 s a race; the cap of 35 s only keeps the eight
  * races within run-tests' 300 s on a loaded host. On the debug kernels an
- * iteration costs 3 to 15 ms (10 to 15 syscalls under KASAN, lockdep,
- * kmemleak and debug objects), so 100,000 would take 5 to 25 minutes a
- * race: there the cap is 6 s, 500 to 1,900 iterations. A race stopped by
- * the cap says so. A long run: KCTX_RACE_ITERATIONS=1000000
+ * iteration costs 1.3 to 15 ms with the host (10 to 15 syscalls under
+ * KASAN, lockdep, kmemleak and debug objects), so 100,000 would take 2 to
+ * 25 minutes a race: there the cap is 6 s, 500 to 4,500 iterations. A race
+ * stopped by the cap says so. A long run: KCTX_RACE_ITERATIONS=1000000
  * KCTX_RACE_SECONDS=0.
  */
 #define _GNU_SOURCE
