@@ -23,6 +23,15 @@
 #define KCTX_DEVICE	"/dev/kctx"
 #define KCTX_TYPE	0xC7
 
+/*
+ * How deep a context may be: a root context is at depth 1, its children at
+ * 2. Every walk along a chain of parents (a value lookup, the release of a
+ * chain) is bounded by it, so no user can make the kernel loop for long
+ * where it cannot be preempted. KCTX_IOC_CREATE below the deepest level
+ * fails with EMLINK.
+ */
+#define KCTX_MAX_DEPTH	1024
+
 /**
  * DOC: errors
  *
@@ -36,8 +45,9 @@
  * EPERM     the fd is watch-only
  * ENOENT    KCTX_IOC_VALUE: no context in the chain carries the key
  * EMFILE    the process's fd table is full
- * ENOSPC    the user's cap on live contexts, or the fd's cap on attached
- *           eventfds, is reached
+ * ENOSPC    the user's cap on live contexts, or the context's cap on
+ *           attached eventfds, is reached
+ * EMLINK    KCTX_IOC_CREATE: the parent is KCTX_MAX_DEPTH levels deep
  * ENOMEM    out of memory, or the caller's memory cgroup is at its limit
  * ========= =============================================================
  */
