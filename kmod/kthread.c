@@ -64,10 +64,35 @@
 
 static int kctx_thread_main(void *arg);
 
+/*
+ * Send @b's SIGKILL, unless one is pending already: then it is somebody
+ * else's, a driver's own or an outer binding's, and unbinding must leave it
+ * be. @b->task is bound, so it has not begun to exit, and a kthread never
+ * execs: its ->sighand can't change under us.
+ */
+static void kctx_binding_kill(struct kctx_binding *b)
+{
+	struct sighand_struct *sighand;
+	unsigned long flags;
+
+	rcu_read_lock();
+	sighand = rcu_dereference(b->task->sighand);
+	spin_lock_irqsave(&sighand->siglock, flags);
+	b->sent = !sigismember(&b->task->pending.signal, SIGKILL);
+	spin_unlock_irqrestore(&sighand->siglock, flags);
+	rcu_read_unlock();
+	/*
+	 * A SIGKILL that comes in between the check and the send is taken
+	 * for ours; the window is this function's last few instructions.
+	 */
+	if (b->sent)
+		send_sig(SIGKILL, b->task, 1);
+}
+
 /* Runs under the context's lock, with interrupts off; see above. */
 static void kctx_binding_fire(struct kctx_hook *hook)
 {
-	send_sig(SIGKILL, container_of(hook, struct kctx_binding, hook)->task, 1);
+	kctx_binding_kill(container_of(hook, struct kctx_binding, hook));
 }
 
 /* The kctx thread that current is, or NULL for any other thread. */
@@ -93,7 +118,9 @@ static struct sighand_struct *kctx_sighand(void)
  * signal as flush_signals() would: a pool thread may have allowed other
  * signals for its own use. A kthread's SIGKILL is a bare bit in a pending
  * set, never a queued siginfo (see above), so clearing the bit and
- * recomputing TIF_SIGPENDING is the whole job.
+ * recomputing TIF_SIGPENDING is the whole job. send_sig() sets the
+ * thread's own set; the process-wide one, where kill_pid() lands, is not
+ * kctx's to touch.
  */
 static void kctx_clear_sigkill(void)
 {
@@ -101,7 +128,6 @@ static void kctx_clear_sigkill(void)
 
 	spin_lock_irq(&sighand->siglock);
 	sigdelset(&current->pending.signal, SIGKILL);
-	sigdelset(&current->signal->shared_pending.signal, SIGKILL);
 	recalc_sigpending();
 	spin_unlock_irq(&sighand->siglock);
 }
@@ -129,6 +155,7 @@ static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
 	b->outer = NULL;
 	b->restore = false;
 	b->replaces = replaces;
+	b->sent = false;
 	if (t) {
 		/* kctx_thread_main() accepts SIGKILL for the thread's life. */
 		b->outer = t->top;
@@ -145,13 +172,17 @@ static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
 		}
 	}
 	if (replaces && b->outer) {
+		bool took = false;
+
 		/* After these, no outer binding can signal; take back what did. */
 		for (o = b->outer; o; o = kctx_next_in_force(o))
-			kctx_hook_del(o->ctx, &o->hook);
-		kctx_clear_sigkill();
+			if (!kctx_hook_del(o->ctx, &o->hook) && o->sent)
+				took = true;
+		if (took)
+			kctx_clear_sigkill();
 	}
 	if (!kctx_hook_add(ctx, &b->hook))
-		send_sig(SIGKILL, current, 1);
+		kctx_binding_kill(b);
 	return 0;
 }
 
@@ -232,8 +263,11 @@ void kctx_unbind_current(struct kctx_binding *b)
 
 	if (WARN_ON_ONCE(b->task != current))
 		return;
-	/* Once this returns, the hook is not running and won't run. */
-	fired = !kctx_hook_del(b->ctx, &b->hook);
+	/*
+	 * Once the hook is off, it is not running and won't run; whether it
+	 * sent a SIGKILL is settled. A SIGKILL it found pending stays.
+	 */
+	fired = !kctx_hook_del(b->ctx, &b->hook) && b->sent;
 	if (t) {
 		WARN_ON_ONCE(t->top != b);
 		t->top = b->outer;
@@ -242,9 +276,11 @@ void kctx_unbind_current(struct kctx_binding *b)
 		/* Only @b could signal: take that back, and rearm the rest. */
 		if (fired)
 			kctx_clear_sigkill();
-		for (o = b->outer; o; o = kctx_next_in_force(o))
+		for (o = b->outer; o; o = kctx_next_in_force(o)) {
+			o->sent = false;
 			if (!kctx_hook_add(o->ctx, &o->hook))
-				send_sig(SIGKILL, current, 1);
+				kctx_binding_kill(o);
+		}
 	} else if (fired) {
 		kctx_clear_sigkill();
 		/*
@@ -255,7 +291,7 @@ void kctx_unbind_current(struct kctx_binding *b)
 		 */
 		for (o = b->outer; o; o = kctx_next_in_force(o)) {
 			if (kctx_done(o->ctx)) {
-				send_sig(SIGKILL, current, 1);
+				kctx_binding_kill(o);
 				break;
 			}
 		}

@@ -824,6 +824,54 @@ static void binding_a_done_context_breaks_sleeps_at_once(struct kunit *test)
 	kctx_put(o->ctx);
 }
 
+struct driver_kill {
+	struct kctx *ctx;
+	struct completion bound;
+	struct completion go_on;
+	bool pending_after;
+};
+
+/* A thread that takes SIGKILL for its own stop, as some drivers' do. */
+static int driver_kill_fn(void *data)
+{
+	struct driver_kill *d = data;
+	struct kctx_binding b;
+
+	allow_kernel_signal(SIGKILL);
+	if (kctx_bind_current(d->ctx, &b))
+		return -EINVAL;
+	complete(&d->bound);
+	wait_for_completion(&d->go_on);
+	kctx_unbind_current(&b);
+	d->pending_after = fatal_signal_pending(current);
+	return 0;
+}
+
+/*
+ * The driver's SIGKILL comes first, then the context's cancel, which finds
+ * the signal pending and sends none of its own: unbinding must leave the
+ * driver's signal where it is.
+ */
+static void drivers_own_sigkill_survives_unbind(struct kunit *test)
+{
+	struct driver_kill *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	struct kctx_test_thread t;
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	init_completion(&d->bound);
+	init_completion(&d->go_on);
+	d->ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	kctx_test_thread_start(test, &t, driver_kill_fn, d);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&d->bound, KCTX_TEST_WAIT), 0);
+	send_sig(SIGKILL, t.task, 1);
+	kctx_cancel(d->ctx);
+	complete(&d->go_on);
+	KUNIT_ASSERT_TRUE(test, kctx_test_thread_join(&t));
+	KUNIT_EXPECT_EQ(test, t.ret, 0);
+	KUNIT_EXPECT_TRUE(test, d->pending_after);
+	kctx_put(d->ctx);
+}
+
 struct direct {
 	struct kctx *ctx;
 	bool bound;
@@ -1066,6 +1114,7 @@ static struct kunit_case kctx_kthread_cases[] = {
 	KUNIT_CASE(after_func_shutdown_ends_a_recv_no_signal_reaches),
 	KUNIT_CASE(pool_thread_binds_job_after_job_and_keeps_no_signal),
 	KUNIT_CASE(binding_a_done_context_breaks_sleeps_at_once),
+	KUNIT_CASE(drivers_own_sigkill_survives_unbind),
 	KUNIT_CASE(binding_a_deadline_node_breaks_from_its_softirq),
 	KUNIT_CASE(inner_unbind_keeps_the_signal_of_a_done_outer),
 	KUNIT_CASE(inner_cancel_spares_the_outer_binding),

@@ -26,8 +26,11 @@ struct kctx;
  *
  * The low-level notification that waiters and after-funcs are built on.
  * @fn runs in the context of whoever cancels, which may be a softirq for a
- * deadline, so it must not sleep and must not call into kctx for the same
- * context. Waking a task, queueing work or signalling an eventfd is fine.
+ * deadline, so it must not sleep. It may wake a task, queue work, signal an
+ * eventfd, send a signal and read kctx_err(), kctx_cause() and kctx_done();
+ * it must not call any other kctx function (kctx_put(), kctx_hook_add(),
+ * kctx_hook_del(), constructors, cancels), on any context: those take node
+ * locks, which never nest. With lockdep, kctx checks this.
  */
 struct kctx_hook {
 	struct hlist_node node;
@@ -221,6 +224,8 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  * @saved: the SIGKILL disposition to restore on unbind
  * @restore: whether to restore @saved
  * @replaces: made by kctx_rebind_current(): the outer bindings are on hold
+ * @sent: the binding sent the thread's pending SIGKILL, which unbinding
+ *	takes back; one that was pending before is left alone
  *
  * Filled in by kctx_bind_current() or kctx_rebind_current(); callers only
  * provide the memory, which may be on the stack. All fields are kctx's.
@@ -233,6 +238,7 @@ struct kctx_binding {
 	__sighandler_t saved;
 	bool restore;
 	bool replaces;
+	bool sent;
 };
 
 int kctx_bind_current(struct kctx *ctx, struct kctx_binding *b);
