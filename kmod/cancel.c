@@ -4,31 +4,30 @@
  *
  * A node becomes done exactly once, in kctx_mark_done(): the first cancel
  * to take its lock decides err and cause for good. Propagation then walks
- * the subtree without recursion and without a stack of its own. It pops one
- * child at a time off a node's list, marks it, and descends into it only if
- * that mark took effect; a child someone else marked first has its own
- * canceller walking it. When a node has no children left, the walk climbs
- * back to the list it came from (kctx_up()). So the walk uses O(1) memory at any depth, and
- * holds each lock only to unlink one child.
+ * the subtree without recursion and without a stack of its own: it goes
+ * down to a node's first child, marking it, and when a node has no
+ * children left it climbs back to the list it came from (kctx_up()),
+ * unlinking the node it leaves. So the walk uses O(1) memory at any depth,
+ * and holds each lock only for one step.
+ *
+ * The promise is Go's: when a cancel returns, every descendant is done,
+ * even where somebody else marked a node first and is still walking below
+ * it (a deadline whose walk is queued, a concurrent cancel). Go keeps that
+ * promise by holding a node's lock while it cancels the children; kctx
+ * can't hold a spinlock for a walk that may be long. Instead a node stays
+ * on its parent's list until its whole subtree is done, and a walk that
+ * meets a node somebody else marked goes down into it as well. A node is
+ * unlinked only by a walk that found its list empty, so by induction a
+ * walk that finds its own root's list empty has seen every descendant done.
+ * Each child is marked with its parent's record, so all of a subtree
+ * reports the cancel that reached its top, whoever did the marking.
  */
+#include <kunit/visibility.h>
 #include <linux/export.h>
 #include <linux/sched.h>
 
 #include "ctx.h"
 #include "kctx_trace.h"
-
-/* Run and drop every hook; ->hooks is never used again. */
-static void kctx_run_hooks(struct kctx *ctx)
-{
-	struct kctx_hook *hook;
-	struct hlist_node *tmp;
-
-	lockdep_assert_held(&ctx->lock);
-	hlist_for_each_entry_safe(hook, tmp, &ctx->hooks, node) {
-		hlist_del_init(&hook->node);
-		hook->fn(hook);
-	}
-}
 
 /**
  * kctx_mark_done() - make a node done, if nothing did so first
@@ -37,7 +36,7 @@ static void kctx_run_hooks(struct kctx *ctx)
  *
  * Runs the node's hooks under its lock, wakes kctx_wait() sleepers, and
  * disarms the node's deadline timer, which a done node has no use for.
- * Descendants are the caller's business (kctx_propagate()).
+ * Descendants are the caller's business (kctx_finish()).
  *
  * Context: Any context, the deadline's own timer callback included; takes
  * @ctx's lock with interrupts off. The caller holds a reference on @ctx.
@@ -45,6 +44,7 @@ static void kctx_run_hooks(struct kctx *ctx)
  */
 bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 {
+	HLIST_HEAD(hooks);
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->lock, flags);
@@ -52,10 +52,12 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 		spin_unlock_irqrestore(&ctx->lock, flags);
 		return false;
 	}
+	/* ->hooks shares its memory with ->canceller: take the hooks off first. */
+	hlist_move_list(&ctx->hooks, &hooks);
 	kctx_record_why(ctx, why);
 	/* Pairs with the acquire in kctx_err() and friends: cause first. */
 	smp_store_release(&ctx->err, why->err);
-	kctx_run_hooks(ctx);
+	kctx_run_hooks(&hooks);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
 	complete_all(&ctx->done);
@@ -63,6 +65,7 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	trace_kctx_cancel(ctx, why->err, why->cause);
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(kctx_mark_done);
 
 /* ->sibling is guarded by the lock of the node whose list holds it. */
 static void kctx_del_child(struct kctx *up, struct kctx *child)
@@ -89,72 +92,118 @@ void kctx_unlink(struct kctx *ctx)
 }
 
 /*
- * Unlink and return one child of @node, with a reference, or NULL when none
- * is left. A child whose last reference is already gone is skipped: nobody
- * can observe it, and it is unlinking itself.
+ * One step of a walk at @node: unlink @finished, a child whose subtree is
+ * all done (or NULL), then return @node's first remaining child with a
+ * reference, or NULL when none is left. A child whose last reference is
+ * already gone is skipped: nobody can observe it, and it is unlinking
+ * itself.
  */
-static struct kctx *kctx_pop_child(struct kctx *node)
+static struct kctx *kctx_next_child(struct kctx *node, struct kctx *finished)
 {
 	struct kctx *child;
 	unsigned long flags;
 
 	spin_lock_irqsave(&node->lock, flags);
-	hlist_for_each_entry(child, &node->children, sibling) {
-		if (refcount_inc_not_zero(&child->ref)) {
-			kctx_del_child(node, child);
+	if (finished && !hlist_unhashed(&finished->sibling))
+		kctx_del_child(node, finished);
+	hlist_for_each_entry(child, &node->children, sibling)
+		if (refcount_inc_not_zero(&child->ref))
 			break;
-		}
-	}
 	spin_unlock_irqrestore(&node->lock, flags);
 	return child;
 }
 
 /*
- * Make every descendant of @root done with @why. @root is held by the
- * caller; nodes below it are held by the walk while it is inside them.
+ * Make every descendant of @root done, giving @root's children @why and
+ * every deeper node its parent's record. @root is held by the caller;
+ * nodes below it are held by the walk while it is inside them. Returns
+ * true when the subtree is done, false when @budget steps ran out first,
+ * in which case a later walk from @root carries on where this one stopped:
+ * what is finished is off the lists.
  */
-static void kctx_walk_down(struct kctx *root, const struct kctx_why *why)
+static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
+		      unsigned int budget)
 {
-	struct kctx *node = root, *child;
+	struct kctx *node = root, *child, *finished = NULL;
+	struct kctx_why cur = *why;	/* what @node's children get */
 
 	might_sleep();
 	for (;;) {
-		child = kctx_pop_child(node);
+		child = kctx_next_child(node, finished);
+		kctx_put(finished);
+		finished = NULL;
 		if (child) {
-			if (kctx_mark_done(child, why))
-				node = child;	/* our reference pins it */
-			else
-				kctx_put(child);
+			kctx_mark_done(child, &cur);
+			kctx_why_get(child, &cur);
+			node = child;	/* our reference pins it */
 		} else if (node != root) {
 			/*
-			 * Back to the list it was popped from: the parent,
-			 * pinned by @node's reference on it, or the
-			 * background root for a detached node.
+			 * Back to the list it was on: the parent, pinned by
+			 * @node's reference on it, or the background root for
+			 * a detached node.
 			 */
-			child = node;
+			finished = node;
 			node = kctx_up(node);
-			kctx_put(child);
+			if (node == root)
+				cur = *why;
+			else
+				kctx_why_get(node, &cur);
 		} else {
-			break;
+			return true;
 		}
+		if (!--budget)
+			break;
 		cond_resched();
 	}
+	/* Out of budget: let go of the path, leaving the rest on the lists. */
+	kctx_put(finished);
+	while (node != root) {
+		child = node;
+		node = kctx_up(node);
+		kctx_put(child);
+	}
+	return false;
 }
 
 /**
- * kctx_propagate() - make every descendant of a done node done
- * @root: a done node; the caller holds a reference on it
+ * kctx_finish() - make every descendant of a done node done, then unlink it
+ * @ctx: a done node; the caller holds a reference on it
+ * @budget: the most steps to take, one per node visited; UINT_MAX for all
  *
- * Every node that this walk marks gets @root's struct kctx_why.
+ * Every descendant gets the record of the cancel that reached its parent,
+ * so all of them report @ctx's when nobody else got there first. Until its
+ * subtree is done @ctx stays on its parent's list, where any walk from
+ * above finds it and helps.
  *
  * Context: Process context; sleeps (cond_resched()) between nodes.
+ * Return: true once @ctx is finished and unlinked; false if @budget ran out
+ * first, and a later call goes on from where this one stopped.
  */
-void kctx_propagate(struct kctx *root)
+bool kctx_finish(struct kctx *ctx, unsigned int budget)
 {
 	struct kctx_why why;
 
-	kctx_why_get(root, &why);
-	kctx_walk_down(root, &why);
+	kctx_why_get(ctx, &why);
+	if (!kctx_walk(ctx, &why, budget))
+		return false;
+	kctx_unlink(ctx);
+	return true;
+}
+
+/**
+ * kctx_end_why() - make a node and all its descendants done, whatever its kind
+ * @ctx: the node
+ * @why: what to record, unless @ctx was done already
+ *
+ * When this returns, every descendant of @ctx is done, even if somebody
+ * else marked @ctx first and is still at work below it.
+ *
+ * Context: Process context; may sleep. The caller holds a reference.
+ */
+void kctx_end_why(struct kctx *ctx, const struct kctx_why *why)
+{
+	kctx_mark_done(ctx, why);
+	kctx_finish(ctx, UINT_MAX);
 }
 
 /**
@@ -164,8 +213,7 @@ void kctx_propagate(struct kctx *root)
  * only be contexts that nobody holds but that an armed deadline timer keeps
  * alive, as Go keeps a context whose cancel was forgotten. Their timers
  * point into this module, so they must go now. A context that something
- * still references stays, and kmem_cache_destroy() reports it as the leak
- * it is.
+ * still references stays, and the leak report names it.
  *
  * Context: Process context; sleeps. Nothing else may use kctx.
  */
@@ -174,7 +222,7 @@ void kctx_cancel_all(void)
 	static const struct kctx_why why = { .err = -ECANCELED, .cause = -ESHUTDOWN };
 
 	/* The background root itself is never done; everything below it is. */
-	kctx_walk_down(&kctx_bg, &why);
+	kctx_walk(&kctx_bg, &why, UINT_MAX);
 }
 
 /**
@@ -189,8 +237,9 @@ void kctx_cancel_all(void)
  * cancel wins. Value, detached and background contexts cannot be cancelled
  * by themselves, only through a parent; for them this does nothing.
  *
- * When this returns and the cancel took effect, all of @ctx's descendants
- * are done. The time is linear in the subtree's size, in small steps with
+ * When this returns, all of @ctx's descendants are done, as in Go: also
+ * when another cancel or a deadline got to @ctx first and is still at work
+ * below it. The time is linear in the subtree's size, in small steps with
  * cond_resched() between them.
  *
  * Context: Process context; may sleep. The caller holds a reference.
@@ -219,10 +268,7 @@ void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why)
 	might_sleep();
 	if (ctx->kind != KCTX_NODE_CANCEL && ctx->kind != KCTX_NODE_DEADLINE)
 		return;
-	if (!kctx_mark_done(ctx, why))
-		return;
-	kctx_unlink(ctx);
-	kctx_propagate(ctx);
+	kctx_end_why(ctx, why);
 }
 
 /**

@@ -50,12 +50,25 @@ struct kctx *kctx_todo(void)
 }
 EXPORT_SYMBOL_GPL(kctx_todo);
 
-/* A node ready to be linked, or an ERR_PTR. Only its creator can see it. */
-static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind,
-			       gfp_t gfp, unsigned long site)
+/**
+ * kctx_alloc() - a node ready to be linked
+ * @parent: the parent
+ * @kind: the kind; a deadline node also wants kctx_deadline_init()
+ * @gfp: allocation flags
+ * @site: the constructor's caller, for debugfs and leak reports
+ *
+ * Only the caller can see the node until kctx_link(). Dropping it with
+ * kctx_put() before then frees it without a trace in the tree.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the node, holding one reference, or ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp,
+			unsigned long site)
 {
 	struct kctx *ctx;
 
+	kctx_assert_no_hook();
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(parent)))
 		return ERR_PTR(-EINVAL);
 	ctx = kmem_cache_zalloc(kctx_caches[kind], gfp);
@@ -63,7 +76,9 @@ static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind,
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&ctx->ref, 1);
 	ctx->kind = kind;
+	ctx->depth = parent->depth == U16_MAX ? U16_MAX : parent->depth + 1;
 	spin_lock_init(&ctx->lock);
+	ctx->charged = INVALID_UID;
 	init_completion(&ctx->done);
 	ctx->parent = kctx_get(parent);
 	ctx->deadline = kind == KCTX_NODE_DETACHED ? KTIME_MAX : parent->deadline;
@@ -72,11 +87,69 @@ static struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind,
 	return ctx;
 }
 
+/**
+ * kctx_alloc_deadline() - kctx_alloc() for a node done at @deadline
+ * @parent: the parent
+ * @deadline: absolute time on CLOCK_MONOTONIC
+ * @gfp: allocation flags
+ * @site: the constructor's caller
+ *
+ * If an ancestor expires first, this is only a cancel node: the ancestor's
+ * deadline is its own, and no timer is needed.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the unlinked node, or ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_alloc_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp,
+				 unsigned long site)
+{
+	bool earlier = !IS_ERR_OR_NULL(parent) && deadline < parent->deadline;
+	struct kctx *ctx;
+
+	ctx = kctx_alloc(parent, earlier ? KCTX_NODE_DEADLINE : KCTX_NODE_CANCEL, gfp, site);
+	if (!IS_ERR(ctx) && earlier) {
+		ctx->deadline = deadline;
+		kctx_deadline_init(ctx);
+	}
+	return ctx;
+}
+
+/**
+ * kctx_alloc_user_value() - kctx_alloc() for a node carrying a userspace value
+ * @parent: the parent
+ * @key: userspace's key
+ * @val: userspace's value
+ * @gfp: allocation flags
+ * @site: the constructor's caller
+ *
+ * Userspace's keys live apart from the kernel's, which are addresses: a
+ * user key equal to some module's key address must not hand that module a
+ * user-chosen "pointer", nor show userspace a kernel pointer.
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the unlinked node, or ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_alloc_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp,
+				   unsigned long site)
+{
+	struct kctx *ctx = kctx_alloc(parent, KCTX_NODE_USER_VALUE, gfp, site);
+	struct kctx_value_node *v;
+
+	if (IS_ERR(ctx))
+		return ctx;
+	v = container_of(ctx, struct kctx_value_node, ctx);
+	v->ukey = key;
+	v->uval = val;
+	return ctx;
+}
+
 /* A node that was never linked, because it is done at birth. */
 static void kctx_born_done(struct kctx *ctx, const struct kctx_why *why)
 {
+	/* ->hooks is empty: nobody else has seen the node. */
 	kctx_record_why(ctx, why);
-	ctx->err = why->err;
+	/* Pairs with the acquire in kctx_err(), like kctx_mark_done()'s. */
+	smp_store_release(&ctx->err, why->err);
 	complete_all(&ctx->done);
 }
 
@@ -96,7 +169,7 @@ void kctx_why_get(const struct kctx *ctx, struct kctx_why *why)
 	}
 	/* Written before ->err was released: stable once it is seen. */
 	why->cause = READ_ONCE(ctx->cause);
-	why->canceller = READ_ONCE(ctx->canceller);
+	why->canceller = why->err == -ECANCELED ? READ_ONCE(ctx->canceller) : NULL;
 	why->has_user_cause = READ_ONCE(ctx->has_user_cause);
 	why->user_cause = READ_ONCE(ctx->user_cause);
 }
@@ -107,12 +180,20 @@ static void kctx_add_child(struct kctx *up, struct kctx *child)
 	hlist_add_head_rcu(&child->sibling, &up->children);
 }
 
-/*
- * Publish @ctx under kctx_up(@ctx). A child of a done parent is born done
- * with the parent's error and cause, and so is a deadline already past;
- * neither is linked, so nothing will ever cancel it again.
+/**
+ * kctx_link() - publish a node made by kctx_alloc() and friends
+ * @ctx: the node
+ *
+ * Links @ctx under kctx_up(@ctx), and arms its deadline. A child of a done
+ * parent is born done with the parent's error and cause, and so is a
+ * deadline already past; neither is linked, so nothing will ever cancel it
+ * again. Nothing here can fail.
+ *
+ * Context: Any context; takes the parent's lock, then @ctx's, with
+ * interrupts off.
+ * Return: @ctx.
  */
-static struct kctx *kctx_link(struct kctx *ctx)
+struct kctx *kctx_link(struct kctx *ctx)
 {
 	struct kctx *up = kctx_up(ctx);
 	struct kctx_why why;
@@ -157,20 +238,9 @@ EXPORT_SYMBOL_GPL(kctx_with_cancel);
 static struct kctx *kctx_new_deadline(struct kctx *parent, ktime_t deadline,
 				      gfp_t gfp, unsigned long site)
 {
-	struct kctx *ctx;
+	struct kctx *ctx = kctx_alloc_deadline(parent, deadline, gfp, site);
 
-	/* An ancestor expires first: this is only a cancel context. */
-	if (IS_ERR_OR_NULL(parent) || parent->deadline <= deadline)
-		ctx = kctx_alloc(parent, KCTX_NODE_CANCEL, gfp, site);
-	else
-		ctx = kctx_alloc(parent, KCTX_NODE_DEADLINE, gfp, site);
-	if (IS_ERR(ctx))
-		return ctx;
-	if (ctx->kind == KCTX_NODE_DEADLINE) {
-		ctx->deadline = deadline;
-		kctx_deadline_init(ctx);
-	}
-	return kctx_link(ctx);
+	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
 }
 
 /**
@@ -241,34 +311,6 @@ struct kctx *kctx_with_value(struct kctx *parent, const void *key, void *val,
 EXPORT_SYMBOL_GPL(kctx_with_value);
 
 /**
- * kctx_with_user_value() - a child carrying a value under a userspace key
- * @parent: the parent context
- * @key: userspace's key
- * @val: userspace's value
- * @gfp: allocation flags
- *
- * Userspace's keys live apart from the kernel's, which are addresses: a
- * user key equal to some module's key address must not hand that module a
- * user-chosen "pointer", nor show userspace a kernel pointer.
- *
- * Context: Any context that @gfp allows.
- * Return: the new context, holding one reference for the caller, or
- * ERR_PTR(-ENOMEM).
- */
-struct kctx *kctx_with_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp)
-{
-	struct kctx *ctx = kctx_alloc(parent, KCTX_NODE_USER_VALUE, gfp, _RET_IP_);
-	struct kctx_value_node *v;
-
-	if (IS_ERR(ctx))
-		return ctx;
-	v = container_of(ctx, struct kctx_value_node, ctx);
-	v->ukey = key;
-	v->uval = val;
-	return kctx_link(ctx);
-}
-
-/**
  * kctx_without_cancel() - a child that outlives its parent's cancellation
  * @parent: the parent context
  * @gfp: allocation flags
@@ -311,14 +353,26 @@ static void kctx_free_rcu(struct rcu_head *rcu)
 	kmem_cache_free(kctx_caches[ctx->kind], ctx);
 }
 
+/* What a node holds besides its parent: the canceller's pid and a charge. */
+static void kctx_release(struct kctx *ctx)
+{
+	kctx_unlink(ctx);
+	if (kctx_err(ctx) == -ECANCELED)
+		put_pid(ctx->canceller);
+	if (uid_valid(ctx->charged))
+		kctx_user_uncharge(ctx->charged);
+	call_rcu(&ctx->rcu, kctx_free_rcu);
+}
+
 /**
  * kctx_put() - drop a reference
  * @ctx: the context, or NULL
  *
  * The last reference unlinks the node from its parent and frees it after
  * an RCU grace period. A child holds a reference on its parent, so the
- * release walks up a chain iteratively, never recursively. Dropping the
- * last reference of a live context does not cancel it: nobody can see it.
+ * release walks up a chain iteratively, never recursively; a chain that
+ * userspace made is at most KCTX_MAX_DEPTH long. Dropping the last
+ * reference of a live context does not cancel it: nobody can see it.
  *
  * Context: Any context. Takes the parent's lock, with interrupts off.
  */
@@ -326,10 +380,10 @@ void kctx_put(struct kctx *ctx)
 {
 	struct kctx *parent;
 
+	kctx_assert_no_hook();
 	while (ctx && ctx != &kctx_bg && refcount_dec_and_test(&ctx->ref)) {
 		parent = ctx->parent;
-		kctx_unlink(ctx);
-		call_rcu(&ctx->rcu, kctx_free_rcu);
+		kctx_release(ctx);
 		ctx = parent;
 	}
 }
@@ -435,14 +489,19 @@ EXPORT_SYMBOL_GPL(kctx_value);
  * @key: userspace's key
  * @val: set to the value, if found
  *
- * Context: Any context; the caller holds a reference on @ctx.
+ * Context: Process context; may sleep between steps. The caller holds a
+ * reference on @ctx, which pins the whole chain.
  * Return: true if a context in the chain carries @key.
  */
 bool kctx_user_value(const struct kctx *ctx, u64 key, u64 *val)
 {
 	const struct kctx_value_node *v;
+	unsigned int steps = 0;
 
 	for (; ctx != &kctx_bg; ctx = ctx->parent) {
+		/* The chain may be a kernel one below the user's: not bounded. */
+		if (!(++steps % 64))
+			cond_resched();
 		if (ctx->kind != KCTX_NODE_USER_VALUE)
 			continue;
 		v = container_of(ctx, struct kctx_value_node, ctx);

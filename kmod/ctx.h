@@ -10,6 +10,7 @@
 #include <linux/kctx.h>
 #include <linux/llist.h>
 #include <linux/pid.h>
+#include <linux/sched/signal.h>
 #include <linux/rculist.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
@@ -39,23 +40,29 @@ enum kctx_node_kind {
  *   D: written under L before ->err is published with a release store;
  *      read freely after an acquire load of a non-zero ->err.
  *   A: atomic.
+ *   W: the fired deadline's: its timer callback's, then the deadline
+ *      worker's (deadline.c), which alone touch it.
  *
- * @err is written under L and read with smp_load_acquire() anywhere.
- * Any node lock is taken alone: never nest two.
+ * @err is written under L and read with smp_load_acquire() anywhere; a node
+ * born done (kctx_born_done()) publishes it the same way before anyone
+ * else can see the node. Any node lock is taken alone: never nest two.
  *
- * Two unions save a cache line's worth of memory. @hooks is never touched
- * once @err is set, and @expired is used only after that. Every user of
- * @done holds a reference, so @rcu can reuse it once the last one is gone;
- * RCU walkers never read @done.
+ * Two unions save memory. The first: every user of @done holds a
+ * reference, so @rcu can reuse it once the last one is gone; RCU walkers
+ * never read @done. The second holds what a node needs in each phase of
+ * its life: @hooks until @err is set (kctx_mark_done() moves them off
+ * first); then @canceller if the node was cancelled (-ECANCELED), or
+ * @expired if its own deadline fired (-ETIMEDOUT, no canceller).
  */
 struct kctx {
 	refcount_t ref;			/* A */
 	u8 kind;			/* I: enum kctx_node_kind */
 	bool has_user_cause;		/* D */
+	u16 depth;			/* I: background is 0; saturates */
 	spinlock_t lock;
 	int err;			/* L: 0, -ECANCELED or -ETIMEDOUT */
 	int cause;			/* D */
-	pid_t canceller;		/* D: global tgid, 0 for a deadline */
+	kuid_t charged;			/* I: the uapi user charged, or INVALID_UID */
 	union {
 		struct completion done;	/* completed once @err is set */
 		struct rcu_head rcu;	/* once @ref is zero */
@@ -65,7 +72,8 @@ struct kctx {
 	struct hlist_node sibling;	/* U, R: on kctx_up()'s ->children */
 	union {
 		struct hlist_head hooks;	/* L: struct kctx_hook.node */
-		struct llist_node expired;	/* a fired deadline's hand-off */
+		struct pid *canceller;		/* D: holds a reference, or NULL */
+		struct llist_node expired;	/* W: on the deadline worker's queue */
 	};
 	ktime_t deadline;		/* I: effective; KTIME_MAX for none */
 	u64 id;				/* I */
@@ -80,7 +88,7 @@ struct kctx {
 struct kctx_why {
 	int err;		/* -ECANCELED or -ETIMEDOUT */
 	int cause;		/* errno-like; kctx_cause() */
-	pid_t canceller;	/* global tgid, 0 for a deadline or a kthread */
+	struct pid *canceller;	/* tgid; NULL for a deadline or a kthread */
 	bool has_user_cause;
 	u64 user_cause;
 };
@@ -123,31 +131,45 @@ static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
 
 /*
  * kctx_record_why() - copy @why's cause and canceller into @ctx; the caller
- * then publishes ->err, which must come last.
+ * then publishes ->err, which must come last. The node takes a reference
+ * of its own on the canceller, so that the pid can't name another process
+ * later. Only a cancel has a canceller; ->canceller shares its memory with
+ * ->hooks, which the caller has taken off already.
  */
 static inline void kctx_record_why(struct kctx *ctx, const struct kctx_why *why)
 {
 	ctx->cause = why->cause;
-	ctx->canceller = why->canceller;
+	if (why->err == -ECANCELED)
+		ctx->canceller = get_pid(why->canceller);
 	ctx->has_user_cause = why->has_user_cause;
 	ctx->user_cause = why->user_cause;
 }
 
-/* What a cancel by the current task records: its global tgid, 0 for a kthread. */
-static inline pid_t kctx_current_canceller(void)
+/*
+ * What a cancel by the current task records: its thread group's pid, NULL
+ * for a kthread. Not a reference: kctx_record_why() takes one per node.
+ */
+static inline struct pid *kctx_current_canceller(void)
 {
-	return current->flags & PF_KTHREAD ? 0 : task_tgid_nr(current);
+	return current->flags & PF_KTHREAD ? NULL : task_tgid(current);
 }
 
 /* ctx.c */
-struct kctx *kctx_with_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp);
+struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp,
+			unsigned long site);
+struct kctx *kctx_alloc_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp,
+				 unsigned long site);
+struct kctx *kctx_alloc_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp,
+				   unsigned long site);
+struct kctx *kctx_link(struct kctx *ctx);
 bool kctx_user_value(const struct kctx *ctx, u64 key, u64 *val);
 void kctx_why_get(const struct kctx *ctx, struct kctx_why *why);
 
 /* cancel.c */
 bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why);
 void kctx_unlink(struct kctx *ctx);
-void kctx_propagate(struct kctx *root);
+bool kctx_finish(struct kctx *ctx, unsigned int budget);
+void kctx_end_why(struct kctx *ctx, const struct kctx_why *why);
 void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why);
 void kctx_cancel_all(void);
 
@@ -156,6 +178,21 @@ void kctx_deadline_init(struct kctx *ctx);
 void kctx_deadline_arm(struct kctx *ctx);
 void kctx_deadline_stop(struct kctx *ctx);
 void kctx_deadline_flush(void);
+int kctx_deadline_wq_init(void);
+void kctx_deadline_wq_exit(void);
+
+/* hook.c */
+void kctx_run_hooks(struct hlist_head *hooks);
+#ifdef CONFIG_LOCKDEP
+extern struct lockdep_map kctx_hook_map;
+#endif
+/* For the calls a hook must not make (hook.c): they take node locks. */
+#define kctx_assert_no_hook()						\
+	lockdep_assert(!lock_is_held(&kctx_hook_map))
+
+/* user.c */
+int kctx_user_charge(kuid_t uid);
+void kctx_user_uncharge(kuid_t uid);
 
 /* debugfs.c */
 void kctx_debugfs_init(void);

@@ -8,25 +8,73 @@
  * one. The timer fires in softirq context (HRTIMER_MODE_ABS_SOFT). There it
  * only marks its own node done, which wakes that node's waiters and runs its
  * hooks; the walk down the subtree may be long and may sleep, so it goes to
- * a work item together with the timer's reference.
+ * a worker together with the timer's reference.
+ *
+ * The walks have a workqueue of their own, apart from kctx_wq, where
+ * after-funcs may block. One work item takes the fired nodes in turn and
+ * gives each a slice of KCTX_EXPIRE_SLICE nodes, which is all a subtree of
+ * the usual size needs. A subtree still unfinished after its slice gets a
+ * work item of its own, so that the workqueue runs the big walks side by
+ * side and none of them holds up another deadline.
  */
 #include <kunit/visibility.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "ctx.h"
 #include "kctx_trace.h"
 
+#define KCTX_EXPIRE_SLICE	256
+
+static struct workqueue_struct *kctx_deadline_wq;
 static LLIST_HEAD(kctx_expired);
+
+/* A fired deadline whose subtree outgrew its slice. */
+struct kctx_expire_big {
+	struct work_struct work;
+	struct kctx *ctx;	/* holds the timer's reference */
+};
+
+static void kctx_expire_big_fn(struct work_struct *work)
+{
+	struct kctx_expire_big *big = container_of(work, struct kctx_expire_big, work);
+
+	kctx_finish(big->ctx, UINT_MAX);
+	kctx_put(big->ctx);	/* the timer's reference */
+	kfree(big);
+}
+
+/*
+ * Hand @ctx's walk to a work item of its own. No sleeping allocation on a
+ * WQ_MEM_RECLAIM worker: without memory, the walk is finished here.
+ */
+static void kctx_expire_hand_off(struct kctx *ctx)
+{
+	struct kctx_expire_big *big = kmalloc(sizeof(*big), GFP_NOWAIT | __GFP_NOWARN);
+
+	if (!big) {
+		kctx_finish(ctx, UINT_MAX);
+		kctx_put(ctx);
+		return;
+	}
+	INIT_WORK(&big->work, kctx_expire_big_fn);
+	big->ctx = ctx;
+	queue_work(kctx_deadline_wq, &big->work);
+}
 
 static void kctx_expire_work_fn(struct work_struct *work)
 {
-	struct llist_node *list = llist_reverse_order(llist_del_all(&kctx_expired));
+	struct llist_node *list;
 	struct kctx *ctx, *next;
 
-	llist_for_each_entry_safe(ctx, next, list, expired) {
-		kctx_unlink(ctx);
-		kctx_propagate(ctx);
-		kctx_put(ctx);	/* the timer's reference */
+	while ((list = llist_del_all(&kctx_expired))) {
+		llist_for_each_entry_safe(ctx, next, llist_reverse_order(list), expired) {
+			if (kctx_finish(ctx, KCTX_EXPIRE_SLICE))
+				kctx_put(ctx);	/* the timer's reference */
+			else
+				kctx_expire_hand_off(ctx);
+			cond_resched();
+		}
 	}
 }
 
@@ -43,13 +91,15 @@ static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 
 	trace_kctx_deadline(ctx);
 	/*
-	 * If a cancel got there first, the walk below is already somebody
-	 * else's, and doing it again is harmless: every node it could reach
-	 * takes this node's err and cause either way.
+	 * If a cancel got there first, the walk below is that canceller's,
+	 * and ->expired is not ours to use: it holds the canceller now.
 	 */
-	kctx_mark_done(ctx, &kctx_why_deadline);
+	if (!kctx_mark_done(ctx, &kctx_why_deadline)) {
+		kctx_put(ctx);	/* the timer's reference */
+		return HRTIMER_NORESTART;
+	}
 	if (llist_add(&ctx->expired, &kctx_expired))
-		queue_work(kctx_wq, &kctx_expire_work);
+		queue_work(kctx_deadline_wq, &kctx_expire_work);
 	return HRTIMER_NORESTART;
 }
 
@@ -111,10 +161,43 @@ void kctx_deadline_stop(struct kctx *ctx)
 /**
  * kctx_deadline_flush() - wait until no fired deadline awaits its walk
  *
+ * A timer callback that is still running may queue a walk after this has
+ * begun: the caller first makes sure no timer is left pending and waits
+ * out the running callbacks (synchronize_rcu(): a softirq is an RCU
+ * read-side critical section, on PREEMPT_RT too).
+ *
  * Context: Process context; sleeps.
  */
 void kctx_deadline_flush(void)
 {
+	/* The shared item may hand big walks on: they are on the same queue. */
 	flush_work(&kctx_expire_work);
+	flush_workqueue(kctx_deadline_wq);
 }
 EXPORT_SYMBOL_IF_KUNIT(kctx_deadline_flush);
+
+/**
+ * kctx_deadline_wq_init() - make the workqueue of the deadline walks
+ *
+ * WQ_HIGHPRI, since a deadline is a promise about time; WQ_MEM_RECLAIM, so
+ * that deadlines still reach their subtrees under memory pressure.
+ *
+ * Context: Process context.
+ * Return: 0 or -ENOMEM.
+ */
+int kctx_deadline_wq_init(void)
+{
+	kctx_deadline_wq = alloc_workqueue("kctx_deadline",
+					   WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
+	return kctx_deadline_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * kctx_deadline_wq_exit() - destroy it, once no timer is pending or running
+ *
+ * Context: Process context; sleeps.
+ */
+void kctx_deadline_wq_exit(void)
+{
+	destroy_workqueue(kctx_deadline_wq);
+}

@@ -2,12 +2,14 @@
 /*
  * Context file descriptors.
  *
- * Each fd is an anon-inode file, like timerfd and pidfd, holding one
- * reference on its context. An owner fd may cancel, create children and
- * attach eventfds; a watch-only fd may only observe. A context has at most
- * one owner file, which dup(), fork() and SCM_RIGHTS share, so "the last
- * owner fd closed" is that file's release: it cancels the context with the
- * cause -EOWNERDEAD, whoever closed it and however the process ended.
+ * Each fd is an anon-inode file, like timerfd and pidfd. An owner fd may
+ * cancel, create children and attach eventfds; a watch-only fd may only
+ * observe. A context has at most one owner file, which dup(), fork() and
+ * SCM_RIGHTS share, so "the last owner fd closed" is that file's release:
+ * it ends the context, of any kind, with the cause -EOWNERDEAD, whoever
+ * closed it and however the process ended. Every file of one context
+ * shares one struct kctx_uctx, which holds the context's reference, its
+ * pollers and its eventfds.
  */
 #include <linux/anon_inodes.h>
 #include <linux/eventfd.h>
@@ -30,17 +32,17 @@ struct kctx_eventfd {
 
 static const struct file_operations kctx_file_fops;
 
-/* The context file behind @file, or NULL if it is not a context fd. */
-static struct kctx_file *kctx_file_of(struct file *file)
+/* The userspace side of the context behind @file, or NULL if it is not a context fd. */
+static struct kctx_uctx *kctx_uctx_of(struct file *file)
 {
 	return file->f_op == &kctx_file_fops ? file->private_data : NULL;
 }
 
-static void kctx_file_wake(struct kctx_hook *hook)
+static void kctx_uctx_wake(struct kctx_hook *hook)
 {
-	struct kctx_file *kf = container_of(hook, struct kctx_file, done);
+	struct kctx_uctx *uc = container_of(hook, struct kctx_uctx, done);
 
-	wake_up_poll(&kf->poll_wait, EPOLLIN | EPOLLRDNORM);
+	wake_up_poll(&uc->poll_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 static void kctx_eventfd_signal(struct kctx_hook *hook)
@@ -50,14 +52,14 @@ static void kctx_eventfd_signal(struct kctx_hook *hook)
 
 /**
  * kctx_file_attach_eventfd() - signal an eventfd once the context is done
- * @kf: an owner file
+ * @uc: the userspace side of the context; the caller holds an owner fd
  * @eventfd: the eventfd's fd in the current process
  *
- * Context: Process context; takes @kf->lock, then the context's lock.
+ * Context: Process context; takes @uc->lock, then the context's lock.
  * Return: 0, -EBADF if @eventfd is not an eventfd, -ENOSPC past
- * KCTX_MAX_EVENTFDS, or -ENOMEM.
+ * KCTX_MAX_EVENTFDS on this context, or -ENOMEM.
  */
-int kctx_file_attach_eventfd(struct kctx_file *kf, int eventfd)
+int kctx_file_attach_eventfd(struct kctx_uctx *uc, int eventfd)
 {
 	struct kctx_eventfd *e;
 	int err;
@@ -72,18 +74,18 @@ int kctx_file_attach_eventfd(struct kctx_file *kf, int eventfd)
 	}
 	e->hook.fn = kctx_eventfd_signal;
 
-	mutex_lock(&kf->lock);
-	if (kf->nr_eventfds == KCTX_MAX_EVENTFDS) {
+	mutex_lock(&uc->lock);
+	if (uc->nr_eventfds == KCTX_MAX_EVENTFDS) {
 		err = -ENOSPC;
 		goto err_unlock;
 	}
-	if (kctx_hook_add(kf->ctx, &e->hook)) {
-		list_add(&e->node, &kf->eventfds);
-		kf->nr_eventfds++;
-		mutex_unlock(&kf->lock);
+	if (kctx_hook_add(uc->ctx, &e->hook)) {
+		list_add(&e->node, &uc->eventfds);
+		uc->nr_eventfds++;
+		mutex_unlock(&uc->lock);
 		return 0;
 	}
-	mutex_unlock(&kf->lock);
+	mutex_unlock(&uc->lock);
 	/* Already done: signal now, and there is nothing to keep. */
 	eventfd_signal(e->efd);
 	eventfd_ctx_put(e->efd);
@@ -91,56 +93,70 @@ int kctx_file_attach_eventfd(struct kctx_file *kf, int eventfd)
 	return 0;
 
 err_unlock:
-	mutex_unlock(&kf->lock);
+	mutex_unlock(&uc->lock);
 	eventfd_ctx_put(e->efd);
 err_free:
 	kfree(e);
 	return err;
 }
 
-static void kctx_file_detach_eventfds(struct kctx_file *kf)
+static void kctx_uctx_detach_eventfds(struct kctx_uctx *uc)
 {
 	struct kctx_eventfd *e, *tmp;
 
-	list_for_each_entry_safe(e, tmp, &kf->eventfds, node) {
-		kctx_hook_del(kf->ctx, &e->hook);
+	mutex_lock(&uc->lock);
+	list_for_each_entry_safe(e, tmp, &uc->eventfds, node) {
+		kctx_hook_del(uc->ctx, &e->hook);
 		eventfd_ctx_put(e->efd);
 		kfree(e);
 	}
+	INIT_LIST_HEAD(&uc->eventfds);
+	uc->nr_eventfds = 0;
+	mutex_unlock(&uc->lock);
+}
+
+static void kctx_uctx_put(struct kctx_uctx *uc)
+{
+	if (!refcount_dec_and_test(&uc->files))
+		return;
+	kctx_hook_del(uc->ctx, &uc->done);
+	kctx_put(uc->ctx);
+	kfree(uc);
 }
 
 static int kctx_file_release(struct inode *inode, struct file *file)
 {
-	struct kctx_file *kf = file->private_data;
+	struct kctx_uctx *uc = file->private_data;
 	struct kctx_why why = {
 		.err = -ECANCELED,
 		.cause = -EOWNERDEAD,
 		.canceller = kctx_current_canceller(),
 	};
 
-	/* Cancel first, so that this fd's own eventfds and pollers see it. */
-	if (kf->owner) {
-		kctx_cancel_why(kf->ctx, &why);
-		kctx_user_uncharge(kf->charged);
+	/*
+	 * The last owner fd is gone: the context ends, whatever its kind,
+	 * so that kernel work done for a dead process stops. First, so that
+	 * this context's own eventfds and pollers see it.
+	 */
+	if (kctx_file_owner(file)) {
+		kctx_end_why(uc->ctx, &why);
+		kctx_uctx_detach_eventfds(uc);
 	}
-	kctx_hook_del(kf->ctx, &kf->done);
-	kctx_file_detach_eventfds(kf);
-	kctx_put(kf->ctx);
-	kfree(kf);
+	kctx_uctx_put(uc);
 	return 0;
 }
 
 static __poll_t kctx_file_poll(struct file *file, struct poll_table_struct *pt)
 {
-	struct kctx_file *kf = file->private_data;
+	struct kctx_uctx *uc = file->private_data;
 
-	poll_wait(file, &kf->poll_wait, pt);
-	return kctx_done(kf->ctx) ? EPOLLIN | EPOLLRDNORM : 0;
+	poll_wait(file, &uc->poll_wait, pt);
+	return kctx_done(uc->ctx) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static long kctx_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return kctx_ioctl(file->private_data, cmd, arg);
+	return kctx_ioctl(file, cmd, arg);
 }
 
 /* fdinfo names userspace's kinds, as KCTX_IOC_STATE reports them. */
@@ -153,8 +169,8 @@ static const char *const kctx_uapi_kind_names[] = {
 
 static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	struct kctx_file *kf = file->private_data;
-	struct kctx *ctx = kf->ctx;
+	struct kctx_uctx *uc = file->private_data;
+	struct kctx *ctx = uc->ctx;
 	struct kctx_why why;
 	ktime_t deadline;
 
@@ -162,7 +178,7 @@ static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "id:\t%llu\n", ctx->id);
 	seq_printf(m, "parent_id:\t%llu\n", ctx->parent->id);
 	seq_printf(m, "kind:\t%s\n", kctx_uapi_kind_names[kctx_uapi_kind(ctx)]);
-	seq_printf(m, "owner:\t%d\n", kf->owner);
+	seq_printf(m, "owner:\t%d\n", kctx_file_owner(file));
 	seq_printf(m, "state:\t%s\n", why.err ? "done" : "live");
 	seq_printf(m, "err:\t%d\n", why.err);
 	seq_printf(m, "cause:\t%d\n", why.cause);
@@ -170,9 +186,9 @@ static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
 		seq_printf(m, "user_cause:\t%llu\n", why.user_cause);
 	if (kctx_deadline(ctx, &deadline))
 		seq_printf(m, "deadline_ns:\t%lld\n", ktime_to_ns(deadline));
-	mutex_lock(&kf->lock);
-	seq_printf(m, "eventfds:\t%u\n", kf->nr_eventfds);
-	mutex_unlock(&kf->lock);
+	mutex_lock(&uc->lock);
+	seq_printf(m, "eventfds:\t%u\n", uc->nr_eventfds);
+	mutex_unlock(&uc->lock);
 }
 
 static const struct file_operations kctx_file_fops = {
@@ -186,57 +202,61 @@ static const struct file_operations kctx_file_fops = {
 };
 
 /**
- * kctx_file_install() - give the current process an fd for a context
- * @ctx: the context; its reference passes to the fd on success
- * @owner: make an owner fd; the caller has charged @charged for it
- * @charged: the user charged for an owner fd, uncharged at its release
- * @fd_flags: O_CLOEXEC or 0
+ * kctx_file_create() - the owner file of a new context, which it publishes
+ * @ctx: a node from kctx_alloc() and friends, not yet linked; its reference
+ *	 passes to the file on success
  *
- * Nothing is visible to userspace until the last step, fd_install(), and
- * nothing after it can fail.
+ * Everything that can fail comes before kctx_link(), so a failure leaves
+ * nothing that anyone could have seen. The caller has reserved the fd,
+ * and installs the file last.
  *
  * Context: Process context; sleeps.
- * Return: the new fd, or a negative errno, in which case the caller still
- * owns its reference and charge.
+ * Return: the file, or an ERR_PTR, in which case the caller still owns its
+ * reference on @ctx.
  */
-int kctx_file_install(struct kctx *ctx, bool owner, kuid_t charged,
-		      unsigned int fd_flags)
+struct file *kctx_file_create(struct kctx *ctx)
 {
-	struct kctx_file *kf;
+	struct kctx_uctx *uc;
 	struct file *file;
-	int fd, err;
 
-	kf = kzalloc(sizeof(*kf), GFP_KERNEL_ACCOUNT);
-	if (!kf)
-		return -ENOMEM;
-	kf->ctx = ctx;
-	kf->owner = owner;
-	kf->charged = charged;
-	init_waitqueue_head(&kf->poll_wait);
-	mutex_init(&kf->lock);
-	INIT_LIST_HEAD(&kf->eventfds);
-	kf->done.fn = kctx_file_wake;
+	uc = kzalloc(sizeof(*uc), GFP_KERNEL_ACCOUNT);
+	if (!uc)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&uc->files, 1);
+	uc->ctx = ctx;
+	init_waitqueue_head(&uc->poll_wait);
+	mutex_init(&uc->lock);
+	INIT_LIST_HEAD(&uc->eventfds);
+	uc->done.fn = kctx_uctx_wake;
 
-	fd = get_unused_fd_flags(fd_flags);
-	if (fd < 0) {
-		err = fd;
-		goto err_free;
-	}
-	file = anon_inode_getfile("[kctx]", &kctx_file_fops, kf, O_RDWR);
+	/* Owners may write, watchers only read: FMODE_WRITE tells them apart. */
+	file = anon_inode_getfile("[kctx]", &kctx_file_fops, uc, O_RDWR);
 	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
-		goto err_put_fd;
+		kfree(uc);
+		return file;
 	}
+	kctx_link(ctx);
 	/* If already done, poll reports it without the hook. */
-	kctx_hook_add(ctx, &kf->done);
-	fd_install(fd, file);
-	return fd;
+	kctx_hook_add(ctx, &uc->done);
+	return file;
+}
 
-err_put_fd:
-	put_unused_fd(fd);
-err_free:
-	kfree(kf);
-	return err;
+/**
+ * kctx_file_watch() - a watch-only file for a context
+ * @uc: the userspace side of the context, from one of its files
+ *
+ * Context: Process context; sleeps.
+ * Return: the file, or an ERR_PTR.
+ */
+struct file *kctx_file_watch(struct kctx_uctx *uc)
+{
+	struct file *file;
+
+	refcount_inc(&uc->files);
+	file = anon_inode_getfile("[kctx]", &kctx_file_fops, uc, O_RDONLY);
+	if (IS_ERR(file))
+		kctx_uctx_put(uc);
+	return file;
 }
 
 /**
@@ -252,13 +272,13 @@ err_free:
 struct kctx *kctx_fdget(int fd)
 {
 	struct fd f = fdget(fd);
-	struct kctx_file *kf;
+	struct kctx_uctx *uc;
 	struct kctx *ctx;
 
 	if (!fd_file(f))
 		return ERR_PTR(-EBADF);
-	kf = kctx_file_of(fd_file(f));
-	ctx = kf ? kctx_get(kf->ctx) : ERR_PTR(-EBADF);
+	uc = kctx_uctx_of(fd_file(f));
+	ctx = uc ? kctx_get(uc->ctx) : ERR_PTR(-EBADF);
 	fdput(f);
 	return ctx;
 }

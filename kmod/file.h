@@ -1,47 +1,52 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Context file descriptors: the fd object behind each context that
- * userspace holds.
+ * Context file descriptors: the userspace side of each context userspace
+ * holds, and the ioctls on it.
  */
 #ifndef _KCTX_FILE_H
 #define _KCTX_FILE_H
 
-#include <linux/cred.h>
+#include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
 
 #include "ctx.h"
 
 /*
- * struct kctx_file - what one context fd refers to
+ * struct kctx_uctx - the userspace side of one context
+ *
+ * Shared by the context's owner file and every watch-only file made from
+ * it, so that a cancel costs the same however many fds there are: one hook
+ * wakes one wait queue, which holds every poller of every fd.
  *
  * Lock legend:
- *   I: set before the file is installed, then immutable.
+ *   I: set before the first file is installed, then immutable.
+ *   A: atomic.
  *   M: ->lock.
- *   H: written by @done's hook under the context's lock.
  */
-struct kctx_file {
+struct kctx_uctx {
+	refcount_t files;		/* A: one per file */
 	struct kctx *ctx;		/* I: holds a reference */
-	bool owner;			/* I: may cancel, create, attach */
-	kuid_t charged;			/* I: owners: the user charged */
-	wait_queue_head_t poll_wait;	/* woken by @done */
-	struct kctx_hook done;		/* H */
+	wait_queue_head_t poll_wait;	/* woken once, by @done */
+	struct kctx_hook done;		/* on @ctx from the first file to the last */
 	struct mutex lock;
 	struct list_head eventfds;	/* M: struct kctx_eventfd.node */
-	unsigned int nr_eventfds;	/* M */
+	unsigned int nr_eventfds;	/* M: at most KCTX_MAX_EVENTFDS */
 };
 
-int kctx_file_install(struct kctx *ctx, bool owner, kuid_t charged,
-		      unsigned int fd_flags);
-int kctx_file_attach_eventfd(struct kctx_file *kf, int eventfd);
+/* An owner fd may cancel, create and attach; FMODE_WRITE marks it. */
+static inline bool kctx_file_owner(const struct file *file)
+{
+	return file->f_mode & FMODE_WRITE;
+}
 
-/* user.c */
-int kctx_user_charge(kuid_t uid);
-void kctx_user_uncharge(kuid_t uid);
+struct file *kctx_file_create(struct kctx *ctx);
+struct file *kctx_file_watch(struct kctx_uctx *uc);
+int kctx_file_attach_eventfd(struct kctx_uctx *uc, int eventfd);
 
 /* ioctl.c */
 u32 kctx_uapi_kind(const struct kctx *ctx);
-long kctx_ioctl(struct kctx_file *kf, unsigned int cmd, unsigned long arg);
+long kctx_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* dev.c */
 int kctx_dev_init(void);

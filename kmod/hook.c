@@ -9,12 +9,43 @@
  * going to run. A sleeper is a hook that wakes a task. An after-func is a
  * hook that queues a work item, so the function itself runs in process
  * context and may sleep.
+ *
+ * What a hook may do: wake a task, queue work, signal an eventfd, send a
+ * signal, read kctx_err() and friends. What it may not: call anything else
+ * of kctx's (kctx_put(), adding or removing hooks, making or cancelling
+ * contexts), since those take node locks, and node locks never nest. A
+ * lockdep map held while hooks run makes that rule checkable: the calls
+ * that take a node lock assert that it is not held (kctx_assert_no_hook()).
  */
 #include <linux/completion.h>
 #include <linux/export.h>
+#include <linux/lockdep.h>
 #include <linux/sched.h>
 
 #include "ctx.h"
+
+#ifdef CONFIG_LOCKDEP
+struct lockdep_map kctx_hook_map = STATIC_LOCKDEP_MAP_INIT("kctx_hook", &kctx_hook_map);
+#endif
+
+/**
+ * kctx_run_hooks() - run and drop every hook on a list
+ * @hooks: the hooks a node had when it became done, moved off the node
+ *
+ * Context: Under the node's lock, with interrupts off.
+ */
+void kctx_run_hooks(struct hlist_head *hooks)
+{
+	struct kctx_hook *hook;
+	struct hlist_node *tmp;
+
+	lock_map_acquire(&kctx_hook_map);
+	hlist_for_each_entry_safe(hook, tmp, hooks, node) {
+		hlist_del_init(&hook->node);
+		hook->fn(hook);
+	}
+	lock_map_release(&kctx_hook_map);
+}
 
 /**
  * kctx_hook_add() - run a function when a context becomes done
@@ -30,6 +61,7 @@ bool kctx_hook_add(struct kctx *ctx, struct kctx_hook *hook)
 	unsigned long flags;
 	bool added;
 
+	kctx_assert_no_hook();
 	INIT_HLIST_NODE(&hook->node);
 	spin_lock_irqsave(&ctx->lock, flags);
 	added = !ctx->err;
@@ -55,6 +87,7 @@ bool kctx_hook_del(struct kctx *ctx, struct kctx_hook *hook)
 	unsigned long flags;
 	bool removed;
 
+	kctx_assert_no_hook();
 	spin_lock_irqsave(&ctx->lock, flags);
 	removed = !hlist_unhashed(&hook->node);
 	if (removed)

@@ -11,6 +11,7 @@
  */
 #include <linux/kctx.h>
 #include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/time64.h>
@@ -20,7 +21,8 @@
 #include "file.h"
 
 struct kctx_ucmd {
-	struct kctx_file *kf;	/* NULL for /dev/kctx */
+	struct file *file;	/* NULL for /dev/kctx */
+	struct kctx_uctx *uc;	/* the file's; NULL for /dev/kctx */
 	void __user *ubuffer;
 	u32 user_size;
 	union {
@@ -43,7 +45,7 @@ static int kctx_ucmd_respond(struct kctx_ucmd *ucmd, size_t size)
 
 static struct kctx *kctx_ucmd_ctx(struct kctx_ucmd *ucmd)
 {
-	return ucmd->kf ? ucmd->kf->ctx : kctx_background();
+	return ucmd->uc ? ucmd->uc->ctx : kctx_background();
 }
 
 /* The CLOCK_MONOTONIC deadline that a valid @c asks for. */
@@ -75,8 +77,11 @@ static bool kctx_create_deadline_valid(const struct kctx_create *c)
 {
 	if (c->deadline_sec < 0 || c->deadline_nsec >= NSEC_PER_SEC)
 		return false;
-	return c->flags & KCTX_CREATE_RELATIVE || c->clockid == CLOCK_MONOTONIC ||
-	       c->clockid == CLOCK_BOOTTIME || c->clockid == CLOCK_REALTIME;
+	/* A duration has no clock: a clockid there is a mistake, not ignored. */
+	if (c->flags & KCTX_CREATE_RELATIVE)
+		return !c->clockid;
+	return c->clockid == CLOCK_MONOTONIC || c->clockid == CLOCK_BOOTTIME ||
+	       c->clockid == CLOCK_REALTIME;
 }
 
 /*
@@ -101,58 +106,71 @@ static bool kctx_create_valid(const struct kctx_create *c)
 	return value || (!c->key && !c->value);
 }
 
-static struct kctx *kctx_create_ctx(struct kctx *parent, const struct kctx_create *c)
+/* The node @c asks for, not yet linked, or an ERR_PTR. */
+static struct kctx *kctx_create_node(struct kctx *parent, const struct kctx_create *c)
 {
 	const gfp_t gfp = GFP_KERNEL_ACCOUNT;
+	const unsigned long site = _RET_IP_;
 
 	switch (c->kind) {
 	case KCTX_KIND_CANCEL:
-		return kctx_with_cancel(parent, gfp);
+		return kctx_alloc(parent, KCTX_NODE_CANCEL, gfp, site);
 	case KCTX_KIND_DEADLINE:
-		return kctx_with_deadline(parent, kctx_create_deadline(c), gfp);
+		return kctx_alloc_deadline(parent, kctx_create_deadline(c), gfp, site);
 	case KCTX_KIND_VALUE:
-		return kctx_with_user_value(parent, c->key, c->value, gfp);
+		return kctx_alloc_user_value(parent, c->key, c->value, gfp, site);
 	case KCTX_KIND_WITHOUT_CANCEL:
-		return kctx_without_cancel(parent, gfp);
+		return kctx_alloc(parent, KCTX_NODE_DETACHED, gfp, site);
 	}
 	return ERR_PTR(-EINVAL);	/* kctx_create_valid() said no already */
 }
 
+/*
+ * The pidfd and timerfd order: check the request, reserve the fd, charge
+ * the user, build the node and its file, and only then publish the node
+ * (kctx_file_create()) and install the fd. A failure at any step leaves
+ * nothing behind: no node in the tree, no trace event, no charge.
+ */
 static int kctx_cmd_create(struct kctx_ucmd *ucmd)
 {
 	const struct kctx_create *c = &ucmd->cmd.create;
+	struct kctx *parent = kctx_ucmd_ctx(ucmd);
 	kuid_t uid = current_uid();
+	struct file *file;
 	struct kctx *ctx;
 	int fd, err;
 
 	if (!kctx_create_valid(c))
 		return -EINVAL;
+	if (parent->depth >= KCTX_MAX_DEPTH)
+		return -EMLINK;
+	fd = get_unused_fd_flags(c->flags & KCTX_FD_NO_CLOEXEC ? 0 : O_CLOEXEC);
+	if (fd < 0)
+		return fd;
 	err = kctx_user_charge(uid);
 	if (err)
-		return err;
-	ctx = kctx_create_ctx(kctx_ucmd_ctx(ucmd), c);
+		goto err_put_fd;
+	ctx = kctx_create_node(parent, c);
 	if (IS_ERR(ctx)) {
 		err = PTR_ERR(ctx);
 		goto err_uncharge;
 	}
-	fd = kctx_file_install(ctx, true, uid,
-			       c->flags & KCTX_FD_NO_CLOEXEC ? 0 : O_CLOEXEC);
-	if (fd < 0) {
-		err = fd;
+	ctx->charged = uid;	/* the node's now: kctx_put() uncharges */
+	file = kctx_file_create(ctx);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
 		goto err_put_ctx;
 	}
+	fd_install(fd, file);
 	return fd;
 
 err_put_ctx:
-	/*
-	 * Nobody else has this context, but an armed deadline holds a
-	 * reference of its own; without the cancel, the context would
-	 * outlive its failed create, uncharged, until its deadline.
-	 */
-	kctx_cancel(ctx);
-	kctx_put(ctx);
+	kctx_put(ctx);	/* never linked, never armed; uncharges */
+	goto err_put_fd;
 err_uncharge:
 	kctx_user_uncharge(uid);
+err_put_fd:
+	put_unused_fd(fd);
 	return err;
 }
 
@@ -174,7 +192,7 @@ static int kctx_cmd_cancel(struct kctx_ucmd *ucmd)
 	why.cause = c->code ?: -ECANCELED;
 	why.has_user_cause = has_cause;
 	why.user_cause = c->user_cause;
-	kctx_cancel_why(ucmd->kf->ctx, &why);
+	kctx_cancel_why(ucmd->uc->ctx, &why);
 	return 0;
 }
 
@@ -198,17 +216,19 @@ u32 kctx_uapi_kind(const struct kctx *ctx)
 	return kctx_uapi_kinds[ctx->kind];
 }
 
-/* The canceller's pid as the caller's pid namespace sees it, or 0. */
-static pid_t kctx_canceller_vnr(pid_t global)
+/*
+ * The canceller's pid as the caller's pid namespace sees it, while that
+ * process exists; 0 once it is gone. The node holds the struct pid, so the
+ * number can't name a process that took it over later, as pidfds can't.
+ */
+static pid_t kctx_canceller_vnr(struct pid *pid)
 {
 	pid_t nr = 0;
-	struct pid *pid;
 
-	if (!global)
+	if (!pid)
 		return 0;
 	rcu_read_lock();
-	pid = find_pid_ns(global, &init_pid_ns);
-	if (pid)
+	if (pid_task(pid, PIDTYPE_TGID))
 		nr = pid_vnr(pid);
 	rcu_read_unlock();
 	return nr;
@@ -217,7 +237,7 @@ static pid_t kctx_canceller_vnr(pid_t global)
 static int kctx_cmd_state(struct kctx_ucmd *ucmd)
 {
 	struct kctx_state *st = &ucmd->cmd.state;
-	struct kctx *ctx = ucmd->kf->ctx;
+	struct kctx *ctx = ucmd->uc->ctx;
 	struct kctx_why why;
 	ktime_t deadline;
 
@@ -225,7 +245,8 @@ static int kctx_cmd_state(struct kctx_ucmd *ucmd)
 		return -EINVAL;
 	kctx_why_get(ctx, &why);
 	*st = (struct kctx_state){
-		.size = st->size,
+		/* What this kernel fills in: a newer caller's tail is not ours. */
+		.size = min_t(u32, st->size, sizeof(*st)),
 		.err = why.err,
 		.cause = why.cause,
 		.canceller_pid = kctx_canceller_vnr(why.canceller),
@@ -243,7 +264,7 @@ static int kctx_cmd_state(struct kctx_ucmd *ucmd)
 		st->state |= KCTX_STATE_DEADLINE;
 		st->deadline_ns = ktime_to_ns(deadline);
 	}
-	if (ucmd->kf->owner)
+	if (kctx_file_owner(ucmd->file))
 		st->state |= KCTX_STATE_OWNER;
 	return kctx_ucmd_respond(ucmd, sizeof(*st));
 }
@@ -254,7 +275,7 @@ static int kctx_cmd_value(struct kctx_ucmd *ucmd)
 
 	if (v->flags)
 		return -EINVAL;
-	if (!kctx_user_value(ucmd->kf->ctx, v->key, &v->value))
+	if (!kctx_user_value(ucmd->uc->ctx, v->key, &v->value))
 		return -ENOENT;
 	return kctx_ucmd_respond(ucmd, sizeof(*v));
 }
@@ -265,21 +286,26 @@ static int kctx_cmd_attach_eventfd(struct kctx_ucmd *ucmd)
 
 	if (a->flags || a->__reserved)
 		return -EINVAL;
-	return kctx_file_attach_eventfd(ucmd->kf, a->eventfd);
+	return kctx_file_attach_eventfd(ucmd->uc, a->eventfd);
 }
 
 static int kctx_cmd_watch(struct kctx_ucmd *ucmd)
 {
 	const struct kctx_watch *w = &ucmd->cmd.watch;
-	struct kctx *ctx = ucmd->kf->ctx;
+	struct file *file;
 	int fd;
 
 	if (w->flags & ~KCTX_FD_NO_CLOEXEC)
 		return -EINVAL;
-	fd = kctx_file_install(kctx_get(ctx), false, GLOBAL_ROOT_UID,
-			       w->flags & KCTX_FD_NO_CLOEXEC ? 0 : O_CLOEXEC);
+	fd = get_unused_fd_flags(w->flags & KCTX_FD_NO_CLOEXEC ? 0 : O_CLOEXEC);
 	if (fd < 0)
-		kctx_put(ctx);
+		return fd;
+	file = kctx_file_watch(ucmd->uc);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
 	return fd;
 }
 
@@ -315,19 +341,19 @@ static const struct kctx_ioctl_op kctx_ioctl_ops[] = {
 		      KCTX_ON_CONTEXT),
 };
 
-/* 0 if @kf (NULL for /dev/kctx) may issue @op, else the errno. */
-static int kctx_ioctl_allowed(const struct kctx_ioctl_op *op, struct kctx_file *kf)
+/* 0 if @file (NULL for /dev/kctx) may issue @op, else the errno. */
+static int kctx_ioctl_allowed(const struct kctx_ioctl_op *op, struct file *file)
 {
-	if (!kf)
+	if (!file)
 		return op->on == KCTX_ON_DEVICE_OR_OWNER ? 0 : -ENOTTY;
-	if (op->on != KCTX_ON_CONTEXT && !kf->owner)
+	if (op->on != KCTX_ON_CONTEXT && !kctx_file_owner(file))
 		return -EPERM;
 	return 0;
 }
 
 /**
  * kctx_ioctl() - run one kctx ioctl
- * @kf: the context file, or NULL for /dev/kctx
+ * @file: the context file, or NULL for /dev/kctx
  * @cmd: the ioctl number
  * @arg: the user pointer to the command's struct
  *
@@ -335,7 +361,7 @@ static int kctx_ioctl_allowed(const struct kctx_ioctl_op *op, struct kctx_file *
  * Return: what the command returns, or a negative errno from the table in
  * uapi/linux/kctx.h.
  */
-long kctx_ioctl(struct kctx_file *kf, unsigned int cmd, unsigned long arg)
+long kctx_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	const struct kctx_ioctl_op *op;
 	struct kctx_ucmd ucmd = {};
@@ -345,11 +371,12 @@ long kctx_ioctl(struct kctx_file *kf, unsigned int cmd, unsigned long arg)
 	if (cmd != _IO(KCTX_TYPE, nr) || nr - KCTX_CMD_BASE >= ARRAY_SIZE(kctx_ioctl_ops))
 		return -ENOTTY;
 	op = &kctx_ioctl_ops[nr - KCTX_CMD_BASE];
-	err = kctx_ioctl_allowed(op, kf);
+	err = kctx_ioctl_allowed(op, file);
 	if (err)
 		return err;
 
-	ucmd.kf = kf;
+	ucmd.file = file;
+	ucmd.uc = file ? file->private_data : NULL;
 	ucmd.ubuffer = (void __user *)arg;
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;

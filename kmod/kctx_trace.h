@@ -21,7 +21,8 @@ TRACE_EVENT(kctx_create,
 			   __entry->parent = ctx->parent->id;
 			   __entry->kind = ctx->kind;
 			   __entry->deadline = ctx->deadline;
-			   __entry->err = ctx->err;),
+			   /* A cancel may already be under way. */
+			   __entry->err = READ_ONCE(ctx->err);),
 	    TP_printk("id=%llu parent=%llu kind=%u deadline=%lld born_err=%d",
 		      __entry->id, __entry->parent, __entry->kind,
 		      __entry->deadline, __entry->err)

@@ -56,6 +56,9 @@ static int __init kctx_init(void)
 		err = -ENOMEM;
 		goto err_destroy_caches;
 	}
+	err = kctx_deadline_wq_init();
+	if (err)
+		goto err_destroy_wq;
 	kctx_debugfs_init();
 	/* Last: once /dev/kctx exists, userspace can reach everything above. */
 	err = kctx_dev_init();
@@ -65,6 +68,8 @@ static int __init kctx_init(void)
 
 err_remove_debugfs:
 	kctx_debugfs_exit();
+	kctx_deadline_wq_exit();
+err_destroy_wq:
 	destroy_workqueue(kctx_wq);
 err_destroy_caches:
 	kctx_caches_destroy();
@@ -75,10 +80,18 @@ static void __exit kctx_exit(void)
 {
 	kctx_dev_exit();
 	kctx_debugfs_exit();
+	/* Every node is done now, so no timer is pending... */
 	kctx_cancel_all();
-	/* Nodes can be freed only once queued walks are done and RCU has run. */
+	/*
+	 * ...but one may be running, and about to queue its walk or drop its
+	 * node. A timer's callback runs in a softirq, an RCU read-side
+	 * critical section, so a grace period waits it out.
+	 */
+	synchronize_rcu();
 	kctx_deadline_flush();
+	kctx_deadline_wq_exit();
 	destroy_workqueue(kctx_wq);
+	/* Nodes are freed by RCU callbacks, which must all have run. */
 	rcu_barrier();
 	kctx_caches_destroy();
 }

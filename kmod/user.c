@@ -2,26 +2,57 @@
 /*
  * The per-user cap on contexts made through the uapi.
  *
- * A user is charged one unit for each owner fd, from KCTX_IOC_CREATE until
- * that fd's release; watch-only fds, which only observe, are bounded by
- * RLIMIT_NOFILE like any other fd. Counts live in an xarray indexed by the
- * uid as the initial user namespace sees it; an entry goes away with its
- * last unit.
+ * A user is charged one unit for each context it makes with
+ * KCTX_IOC_CREATE, from the create until the node is freed. Every node
+ * holds its parent, so a chain that one fd keeps alive costs its whole
+ * length, however few fds the user holds. Watch-only fds, which make no
+ * node, are bounded by RLIMIT_NOFILE like any other fd.
+ *
+ * A node is freed wherever its last reference goes, which may be a timer's
+ * softirq, so the uncharge takes only a spinlock and never allocates. The
+ * counts live in a small hash table of per-user entries, keyed by the uid
+ * as the initial user namespace sees it; an entry goes away with its last
+ * unit.
  */
+#include <linux/hashtable.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/uidgid.h>
-#include <linux/xarray.h>
 
-#include "file.h"
+#include "ctx.h"
 
 static unsigned int max_contexts_per_user = 65536;
 module_param(max_contexts_per_user, uint, 0644);
 MODULE_PARM_DESC(max_contexts_per_user,
-		 "owner fds one user may hold at once (KCTX_IOC_CREATE fails with ENOSPC past it)");
+		 "contexts one user may have at once, counting every node until it is freed (KCTX_IOC_CREATE fails with ENOSPC past it)");
 
-static DEFINE_XARRAY(kctx_users);
-static DEFINE_MUTEX(kctx_users_lock);	/* serialises read-modify-write */
+/*
+ * struct kctx_user - one user's count
+ *
+ * Lock legend:
+ *   I: set before the entry is hashed, then immutable.
+ *   K: kctx_users_lock.
+ */
+struct kctx_user {
+	struct hlist_node node;	/* K: on kctx_users */
+	kuid_t uid;		/* I */
+	unsigned int nr;	/* K: contexts charged, > 0 while hashed */
+};
+
+static DEFINE_HASHTABLE(kctx_users, 6);
+static DEFINE_SPINLOCK(kctx_users_lock);	/* taken from any context */
+
+static struct kctx_user *kctx_user_find(kuid_t uid)
+{
+	struct kctx_user *u;
+
+	lockdep_assert_held(&kctx_users_lock);
+	hash_for_each_possible(kctx_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
 
 /**
  * kctx_user_charge() - count one more context against a user
@@ -32,18 +63,34 @@ static DEFINE_MUTEX(kctx_users_lock);	/* serialises read-modify-write */
  */
 int kctx_user_charge(kuid_t uid)
 {
-	unsigned long idx = from_kuid(&init_user_ns, uid);
-	unsigned long n;
+	struct kctx_user *u, *fresh = NULL;
 	int err = 0;
 
-	mutex_lock(&kctx_users_lock);
-	n = xa_to_value(xa_load(&kctx_users, idx) ?: xa_mk_value(0));
-	if (n >= READ_ONCE(max_contexts_per_user))
+	for (;;) {
+		spin_lock_irq(&kctx_users_lock);
+		u = kctx_user_find(uid);
+		if (u || fresh)
+			break;
+		spin_unlock_irq(&kctx_users_lock);
+		/* The user's first context: an entry, made outside the lock. */
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh)
+			return -ENOMEM;
+		fresh->uid = uid;
+	}
+	if (u && u->nr >= READ_ONCE(max_contexts_per_user)) {
 		err = -ENOSPC;
-	else
-		err = xa_err(xa_store(&kctx_users, idx, xa_mk_value(n + 1),
-				      GFP_KERNEL_ACCOUNT));
-	mutex_unlock(&kctx_users_lock);
+	} else if (u) {
+		u->nr++;
+	} else if (!READ_ONCE(max_contexts_per_user)) {
+		err = -ENOSPC;
+	} else {
+		fresh->nr = 1;
+		hash_add(kctx_users, &fresh->node, __kuid_val(uid));
+		fresh = NULL;
+	}
+	spin_unlock_irq(&kctx_users_lock);
+	kfree(fresh);
 	return err;
 }
 
@@ -51,20 +98,19 @@ int kctx_user_charge(kuid_t uid)
  * kctx_user_uncharge() - undo one kctx_user_charge()
  * @uid: the user
  *
- * Context: Process context; sleeps.
+ * Context: Any context; takes a spinlock with interrupts off.
  */
 void kctx_user_uncharge(kuid_t uid)
 {
-	unsigned long idx = from_kuid(&init_user_ns, uid);
-	unsigned long n;
+	struct kctx_user *u, *gone = NULL;
+	unsigned long flags;
 
-	mutex_lock(&kctx_users_lock);
-	n = xa_to_value(xa_load(&kctx_users, idx));
-	if (!WARN_ON_ONCE(!n)) {
-		if (n == 1)
-			xa_erase(&kctx_users, idx);
-		else
-			xa_store(&kctx_users, idx, xa_mk_value(n - 1), GFP_NOWAIT);
+	spin_lock_irqsave(&kctx_users_lock, flags);
+	u = kctx_user_find(uid);
+	if (!WARN_ON_ONCE(!u) && !--u->nr) {
+		hash_del(&u->node);
+		gone = u;
 	}
-	mutex_unlock(&kctx_users_lock);
+	spin_unlock_irqrestore(&kctx_users_lock, flags);
+	kfree(gone);
 }

@@ -202,6 +202,116 @@ static void orphaned_deadline_context_is_left_for_unload_to_reap(struct kunit *t
 	KUNIT_EXPECT_FALSE(test, hlist_empty(&kctx_background()->children));
 }
 
+/* An after-func that blocks until the test lets it go. */
+struct blocked_after_func {
+	struct kctx_callback cb;
+	struct completion *release;
+	atomic_t *running;
+};
+
+static void block_until_released(struct kctx_callback *cb)
+{
+	struct blocked_after_func *b = container_of(cb, struct blocked_after_func, cb);
+
+	atomic_inc(b->running);
+	wait_for_completion(b->release);
+}
+
+/*
+ * kctx_wq runs after-funcs, which may block, at most WQ_DFL_ACTIVE at once.
+ * With that many blocked, a deadline must still reach its subtree: its walk
+ * is not queued behind them.
+ */
+static void blocked_after_funcs_do_not_hold_up_a_deadline(struct kunit *test)
+{
+	const int n = WQ_DFL_ACTIVE;
+	struct blocked_after_func *b;
+	DECLARE_COMPLETION_ONSTACK(release);
+	struct kctx *done, *parent, *child;
+	atomic_t running = ATOMIC_INIT(0);
+	unsigned long until;
+	int i;
+
+	b = kunit_kcalloc(test, n, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	done = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	kctx_cancel(done);
+	for (i = 0; i < n; i++) {
+		b[i].release = &release;
+		b[i].running = &running;
+		kctx_after_func(done, &b[i].cb, block_until_released);
+	}
+	until = jiffies + KCTX_TEST_WAIT;
+	while (atomic_read(&running) < n && time_before(jiffies, until))
+		usleep_range(100, 200);	/* polling, bounded by a deadline */
+	KUNIT_EXPECT_EQ(test, atomic_read(&running), n);
+
+	parent = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), NSEC_PER_MSEC,
+						       GFP_KERNEL));
+	child = KCTX_TEST_NEW(test, kctx_with_cancel(parent, GFP_KERNEL));
+	KUNIT_EXPECT_GT(test, kctx_wait_timeout(child, KCTX_TEST_WAIT), 0);
+	KUNIT_EXPECT_EQ(test, kctx_err(child), -ETIMEDOUT);
+
+	complete_all(&release);
+	flush_workqueue(kctx_wq);
+	kctx_put(child);
+	kctx_put(parent);
+	kctx_put(done);
+}
+
+/* A hook that notes whether a node is done at the moment it fires. */
+struct done_probe {
+	struct kctx_hook hook;
+	const struct kctx *watched;
+	bool watched_was_done;
+};
+
+static void probe_fire(struct kctx_hook *hook)
+{
+	struct done_probe *p = container_of(hook, struct done_probe, hook);
+
+	p->watched_was_done = kctx_done(p->watched);
+}
+
+/*
+ * Two deadlines fire together, the first over a big subtree. The second's
+ * child must not wait for the first's whole walk: when it is marked, the
+ * node the first walk reaches last (its oldest child: newest are first on
+ * the list) must still be live.
+ */
+static void big_subtree_does_not_hold_up_another_deadline(struct kunit *test)
+{
+	const int width = 8192;	/* 32 slices of the shared worker */
+	struct kctx **kids, *big, *small, *child;
+	struct done_probe probe = { .hook.fn = probe_fire };
+	ktime_t at = ktime_add_ms(ktime_get(), 3000);
+	int i;
+
+	kids = kunit_kcalloc(test, width, sizeof(*kids), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, kids);
+	big = KCTX_TEST_NEW(test, kctx_with_deadline(kctx_background(), at, GFP_KERNEL));
+	for (i = 0; i < width; i++)
+		kids[i] = KCTX_TEST_NEW(test, kctx_with_cancel(big, GFP_KERNEL));
+	small = KCTX_TEST_NEW(test, kctx_with_deadline(kctx_background(),
+						       ktime_add_us(at, 1), GFP_KERNEL));
+	child = KCTX_TEST_NEW(test, kctx_with_cancel(small, GFP_KERNEL));
+	probe.watched = kids[0];
+	KUNIT_ASSERT_TRUE(test, kctx_hook_add(child, &probe.hook));
+	if (kctx_done(big)) {
+		kunit_mark_skipped(test, "building %d nodes took longer than 3 s", width);
+	} else {
+		KUNIT_EXPECT_GT(test, kctx_wait_timeout(child, KCTX_TEST_WAIT), 0);
+		KUNIT_EXPECT_FALSE(test, probe.watched_was_done);
+	}
+	KUNIT_EXPECT_GT(test, kctx_wait_timeout(kids[0], KCTX_TEST_WAIT), 0);
+	kctx_deadline_flush();
+	kctx_put(child);
+	kctx_put(small);
+	for (i = 0; i < width; i++)
+		kctx_put(kids[i]);
+	kctx_put(big);
+}
+
 static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(timeout_expires_with_etimedout_not_before_it),
 	KUNIT_CASE(past_deadline_is_born_done),
@@ -216,6 +326,8 @@ static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(endless_timeout_means_no_deadline),
 	KUNIT_CASE(dropped_deadline_context_lives_until_it_fires),
 	KUNIT_CASE(orphaned_deadline_context_is_left_for_unload_to_reap),
+	KUNIT_CASE(blocked_after_funcs_do_not_hold_up_a_deadline),
+	KUNIT_CASE_SLOW(big_subtree_does_not_hold_up_another_deadline),
 	{}
 };
 

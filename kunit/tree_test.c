@@ -91,6 +91,52 @@ static void parent_cancel_reaches_every_descendant_kind(struct kunit *test)
 	kctx_put(root);
 }
 
+/*
+ * The window item 5 of the hardening work is about: @mid is done, but the
+ * walk below it hasn't run, as when its deadline fired and the walk is
+ * still queued, or another cancel marked it and was preempted. Marking it
+ * directly, with no walk at all, holds that window open for good. Go's
+ * promise is that the parent's cancel still returns with every descendant
+ * done, and that they report @mid's cancel, which reached them first.
+ */
+static void parent_cancel_finishes_a_subtree_marked_by_another(struct kunit *test)
+{
+	static const struct kctx_why other = { .err = -ECANCELED, .cause = -EPIPE };
+	struct kctx *root, *mid, *leaf;
+
+	root = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	mid = KCTX_TEST_NEW(test, kctx_with_cancel(root, GFP_KERNEL));
+	leaf = KCTX_TEST_NEW(test, kctx_with_cancel(mid, GFP_KERNEL));
+	KUNIT_ASSERT_TRUE(test, kctx_mark_done(mid, &other));
+	KUNIT_ASSERT_FALSE(test, kctx_done(leaf));
+
+	kctx_cancel_cause(root, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, kctx_err(leaf), -ECANCELED);
+	KUNIT_EXPECT_EQ(test, kctx_cause(leaf), -EPIPE);
+	KUNIT_EXPECT_EQ(test, kctx_cause(mid), -EPIPE);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&root->children));
+	kctx_put(leaf);
+	kctx_put(mid);
+	kctx_put(root);
+}
+
+/* The same promise for a second cancel of the node itself, as in Go. */
+static void second_cancel_returns_with_the_subtree_done(struct kunit *test)
+{
+	static const struct kctx_why other = { .err = -ECANCELED, .cause = -EPIPE };
+	struct kctx *mid, *leaf;
+
+	mid = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	leaf = KCTX_TEST_NEW(test, kctx_with_cancel(mid, GFP_KERNEL));
+	KUNIT_ASSERT_TRUE(test, kctx_mark_done(mid, &other));
+
+	kctx_cancel(mid);
+	KUNIT_EXPECT_EQ(test, kctx_cause(leaf), -EPIPE);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&mid->children));
+	kctx_put(leaf);
+	kctx_put(mid);
+}
+
 static void child_cancel_leaves_parent_live_and_unlinks_child(struct kunit *test)
 {
 	struct kctx *parent, *child;
@@ -307,6 +353,8 @@ static struct kunit_case kctx_tree_cases[] = {
 	KUNIT_CASE(cancel_cause_is_reported_beside_ecanceled),
 	KUNIT_CASE(first_cancel_wins),
 	KUNIT_CASE(parent_cancel_reaches_every_descendant_kind),
+	KUNIT_CASE(parent_cancel_finishes_a_subtree_marked_by_another),
+	KUNIT_CASE(second_cancel_returns_with_the_subtree_done),
 	KUNIT_CASE(child_cancel_leaves_parent_live_and_unlinks_child),
 	KUNIT_CASE(dropping_a_live_child_unlinks_it),
 	KUNIT_CASE(child_of_done_parent_is_born_done_and_unlinked),

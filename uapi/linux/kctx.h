@@ -58,8 +58,10 @@
  * A context fd is an owner fd or a watch-only fd. KCTX_IOC_CREATE returns an
  * owner fd, KCTX_IOC_WATCH a watch-only one. Closing the last reference to an
  * owner fd, by close() or by the death of every process that holds it,
- * cancels the context with the cause -EOWNERDEAD, so kernel work started
- * for a crashed process stops.
+ * ends the context with -ECANCELED and the cause -EOWNERDEAD, whatever its
+ * kind, along with everything below it, so kernel work started for a
+ * crashed process stops. (KCTX_IOC_CANCEL still can't cancel a value or
+ * without-cancel context; its owner's death can.)
  *
  * poll(), select() and epoll report EPOLLIN | EPOLLRDNORM once the context
  * is done, and nothing before. read() and write() are not supported.
@@ -102,9 +104,10 @@ enum kctx_kind {
  * @flags: KCTX_FD_NO_CLOEXEC, KCTX_CREATE_RELATIVE
  * @kind: an enum kctx_kind
  * @clockid: for a deadline: CLOCK_MONOTONIC, CLOCK_BOOTTIME or
- *	CLOCK_REALTIME; ignored with KCTX_CREATE_RELATIVE. The deadline is
- *	turned into a CLOCK_MONOTONIC time when the context is made, so
- *	later steps of the realtime clock do not move it.
+ *	CLOCK_REALTIME; 0 with KCTX_CREATE_RELATIVE. The deadline is turned
+ *	into a CLOCK_MONOTONIC time when the context is made, so later steps
+ *	of the realtime clock do not move it, and time spent suspended does
+ *	not count toward a CLOCK_BOOTTIME deadline.
  * @deadline_sec: seconds of the deadline, or of the duration; >= 0
  * @deadline_nsec: nanoseconds, below 1000000000
  * @__reserved: must be zero
@@ -113,8 +116,10 @@ enum kctx_kind {
  *
  * Issued on KCTX_DEVICE, it makes a child of the background root; issued
  * on a context fd, a child of that context. The fd must be an owner fd.
+ * The new context counts against the caller's cap until it is freed.
  *
- * Return: a new owner fd, O_CLOEXEC unless KCTX_FD_NO_CLOEXEC.
+ * Return: a new owner fd, O_CLOEXEC unless KCTX_FD_NO_CLOEXEC; -EMLINK
+ * below KCTX_MAX_DEPTH; -ENOSPC at the user's cap; -EMFILE.
  */
 struct kctx_create {
 	__u32 size;
@@ -166,15 +171,16 @@ struct kctx_cancel {
 
 /**
  * struct kctx_state - argument of KCTX_IOC_STATE
- * @size: sizeof(struct kctx_state)
+ * @size: sizeof(struct kctx_state); the reply holds the size of the
+ *	struct the kernel filled in, at most the caller's
  * @flags: must be zero
  * @state: KCTX_STATE_* bits
  * @err: 0 while live, -ECANCELED or -ETIMEDOUT once done
  * @cause: the code of the cancel that reached the context; equals @err
  *	when none was given
  * @canceller_pid: the process that cancelled, in the caller's pid
- *	namespace; 0 for a deadline, for a kernel cancel, or if that
- *	process is gone
+ *	namespace; 0 for a deadline, for a kernel cancel, or once that
+ *	process is gone, even if another process has its number now
  * @kind: the context's enum kctx_kind; a deadline context whose parent's
  *	deadline comes first is a plain KCTX_KIND_CANCEL context
  * @__reserved: zero
@@ -184,7 +190,7 @@ struct kctx_cancel {
  * @id: the context's id, unique while kctx is loaded
  * @parent_id: the parent's id; 1 is the background root
  *
- * Everything but @size and @flags is written by the kernel.
+ * Everything but @flags is written by the kernel.
  *
  * Return: 0.
  */
@@ -238,7 +244,7 @@ struct kctx_value {
  * reference on the eventfd, so closing the eventfd early is harmless.
  *
  * Return: 0; -EBADF if @eventfd is not an eventfd; -EPERM on a watch-only
- * fd; -ENOSPC past KCTX_MAX_EVENTFDS attachments on this fd.
+ * fd; -ENOSPC past KCTX_MAX_EVENTFDS attachments on this context.
  */
 struct kctx_attach_eventfd {
 	__u32 size;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Limits: the per-user cap across processes and users, and memory cgroups.
+ * Limits: the per-user cap across processes and users, the largest tree it
+ * allows, and memory cgroups.
  * (errors.c has the cap's ENOSPC within one process.)
  *
  * The memory cgroup tests run a child in a cgroup2 group of their own
@@ -125,6 +126,59 @@ TEST(cap_counts_every_process_of_a_user_and_not_other_users)
 		ASSERT_GE(fd, 0);
 	}
 	ASSERT_ERRNO(kt_create(dev, KCTX_KIND_CANCEL, 0), ENOSPC);
+}
+
+/*
+ * The largest tree one user may make, at the default cap: a chain as deep
+ * as KCTX_MAX_DEPTH, whose tip looks a value up through every ancestor,
+ * and a fan-out of all the rest. Cancelling its root and closing every fd
+ * must go by without a splat, which is what the harness looks for on the
+ * debug kernel: no soft lockup, no sleep in atomic context, no lockdep
+ * report. (make bench times the longest single call of each.)
+ */
+TEST(largest_tree_the_cap_allows_cancels_and_frees_cleanly)
+{
+	const int cap = 65536, wide = cap - KCTX_MAX_DEPTH;
+	struct kctx_create v = {
+		.size = sizeof(v), .kind = KCTX_KIND_VALUE, .key = 7, .value = 42,
+	};
+	struct kctx_value q = { .size = sizeof(q), .key = 7 };
+	struct rlimit rl = { cap + 64, cap + 64 };
+	int dev = kt_dev(), *all, n = 0, i;
+
+	set_cap(cap);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ASSERT_EQ(setuid(65534), 0);
+	all = calloc(cap, sizeof(*all));
+	ASSERT_TRUE(all);
+	all[n++] = kt_create(dev, KCTX_KIND_CANCEL, 0);
+	ASSERT_GE(all[0], 0);
+	all[n++] = ioctl(all[0], KCTX_IOC_CREATE, &v);
+	ASSERT_GE(all[1], 0);
+	while (n < KCTX_MAX_DEPTH) {
+		all[n] = kt_create(all[n - 1], KCTX_KIND_CANCEL, 0);
+		ASSERT_GE(all[n], 0);
+		n++;
+	}
+	ASSERT_ERRNO(kt_create(all[n - 1], KCTX_KIND_CANCEL, 0), EMLINK);
+	ASSERT_EQ(ioctl(all[n - 1], KCTX_IOC_VALUE, &q), 0);
+	ASSERT_EQ(q.value, 42);
+	for (i = 0; i < wide; i++) {
+		all[n] = kt_create(all[0], KCTX_KIND_CANCEL, 0);
+		ASSERT_GE(all[n], 0);
+		n++;
+	}
+	ASSERT_ERRNO(kt_create(all[0], KCTX_KIND_CANCEL, 0), ENOSPC);
+
+	ASSERT_EQ(kt_cancel(all[0], -ESHUTDOWN, 0), 0);
+	ASSERT_EQ(kt_state(all[KCTX_MAX_DEPTH - 1]).cause, -ESHUTDOWN);
+	ASSERT_EQ(kt_state(all[n - 1]).cause, -ESHUTDOWN);
+	for (i = n - 1; i >= 0; i--)
+		ASSERT_EQ(close(all[i]), 0);
+	/* Every node was freed and uncharged: the whole cap is there again. */
+	all[0] = kt_create(dev, KCTX_KIND_CANCEL, 0);
+	ASSERT_GE(all[0], 0);
+	free(all);
 }
 
 /* /sys/kernel/debug/kctx/tree without deadline_in_ns=, which counts down. */

@@ -512,7 +512,9 @@ KCTX_EXPORT const char *kctx_strerror(int err)
 	case E2BIG:
 		return "argument struct too big for this kernel";
 	case ENOSPC:
-		return "limit reached (live contexts of this user, or eventfds on this fd)";
+		return "limit reached (contexts of this user, or eventfds on this context)";
+	case EMLINK:
+		return "context tree too deep (KCTX_MAX_DEPTH levels)";
 	default:
 		return errno_text(err);
 	}

@@ -105,7 +105,7 @@ static inline const char *kt_errname(long long v)
 	E(EPERM); E(ENOENT); E(EINTR); E(EBADF); E(ENOMEM); E(EACCES);
 	E(EFAULT); E(EINVAL); E(EMFILE); E(ENOTTY); E(ENOSPC); E(E2BIG);
 	E(ETIMEDOUT); E(ECANCELED); E(EOWNERDEAD); E(EIO); E(EAGAIN);
-	E(ENODEV); E(ENFILE);
+	E(ENODEV); E(ENFILE); E(EMLINK);
 #undef E
 	default: return "";
 	}

@@ -35,7 +35,7 @@ TEST(strerror_always_has_words)
 TEST(strerror_names_every_documented_error)
 {
 	static const int errs[] = {
-		EINVAL, ENOENT, EPERM, EBADF, ENOTTY, E2BIG, EFAULT, EMFILE, ENOSPC,
+		EINVAL, ENOENT, EPERM, EBADF, ENOTTY, E2BIG, EFAULT, EMFILE, ENOSPC, EMLINK,
 		ENOMEM, EINTR, ETIMEDOUT, ECANCELED, EOWNERDEAD, EACCES,
 	};
 	size_t i;
