@@ -171,8 +171,8 @@ struct kctx_cancel {
 
 /**
  * struct kctx_state - argument of KCTX_IOC_STATE
- * @size: sizeof(struct kctx_state); the reply holds the size of the
- *	struct the kernel filled in, at most the caller's
+ * @size: sizeof(struct kctx_state); the kernel writes back the size of the
+ *	struct it filled in, at most the caller's
  * @flags: must be zero
  * @state: KCTX_STATE_* bits
  * @err: 0 while live, -ECANCELED or -ETIMEDOUT once done
@@ -190,7 +190,8 @@ struct kctx_cancel {
  * @id: the context's id, unique while kctx is loaded
  * @parent_id: the parent's id; 1 is the background root
  *
- * Everything but @flags is written by the kernel.
+ * Everything but @size and @flags is written by the kernel; @size is
+ * written back.
  *
  * Return: 0.
  */
