@@ -71,6 +71,9 @@ TEST(nonzero_tail_is_e2big_and_zero_tail_is_fine)
 
 	ASSERT_EQ(ioctl(fd, KCTX_IOC_STATE, &big), 0);
 	ASSERT_EQ(big.tail, 0);
+	/* The reply says how much this kernel filled in. */
+	ASSERT_EQ(big.st.size, sizeof(big.st));
+	big.st.size = sizeof(big);
 	big.tail = 1;
 	ASSERT_ERRNO(ioctl(fd, KCTX_IOC_STATE, &big), E2BIG);
 }
