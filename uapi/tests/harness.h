@@ -97,6 +97,25 @@ static inline int kt_write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
+/*
+ * Read the file at @path into @buf, NUL-terminated; at most @size - 1
+ * bytes: 0 or -1.
+ */
+static inline int kt_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return n < 0 ? -1 : 0;
+}
+
 static inline int64_t kt_now_ns(void)
 {
 	struct timespec ts;
@@ -190,6 +209,14 @@ static inline int kt_timeout(int parent, int64_t ns)
 	};
 
 	return ioctl(parent, KCTX_IOC_CREATE, &c);
+}
+
+/* A watch-only fd for the context of @fd, or -1. */
+static inline int kt_watch(int fd)
+{
+	struct kctx_watch w = { .size = sizeof(w) };
+
+	return ioctl(fd, KCTX_IOC_WATCH, &w);
 }
 
 static inline int kt_cancel(int fd, int32_t code, uint64_t user_cause)
