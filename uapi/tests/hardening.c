@@ -5,15 +5,18 @@
  *
  * - The per-user cap charges contexts, not fds: a context stays charged
  *   until its node is freed, however few fds hold the chain below it.
+ * - A context is at most KCTX_MAX_DEPTH levels deep (EMLINK below that).
  *
  * Each test says which kernel behaviour it proves; the ones for new
  * behaviour fail on a kernel without it.
  */
 #define _GNU_SOURCE
+#include <sys/resource.h>
 
 #include "harness.h"
 
 #define CAP		"/sys/module/kctx/parameters/max_contexts_per_user"
+#define HOUR_NS		(3600 * 1000000000LL)
 #define USER_A		65534	/* nobody */
 #define USER_B		65533
 
@@ -38,6 +41,30 @@ static void set_cap(long n)
 	}
 	snprintf(buf, sizeof(buf), "%ld", n);
 	ASSERT_EQ(kt_write_file(CAP, buf), 0);
+}
+
+/* At least @n contexts per user (the default, 65536, is plenty). */
+static void cap_at_least(long n)
+{
+	char buf[32];
+
+	if (!kt_read_file(CAP, buf, sizeof(buf)) && atol(buf) < n)
+		set_cap(n);
+}
+
+/* Room for @n fds; returns the old limit. */
+static struct rlimit nofile_at_least(rlim_t n)
+{
+	struct rlimit old, rl;
+
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	if (rl.rlim_cur < n)
+		rl.rlim_cur = n;
+	if (rl.rlim_max < n)
+		rl.rlim_max = n;
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	return old;
 }
 
 static void send_int(int fd, int v)
@@ -149,4 +176,85 @@ TEST(cap_charges_every_context_of_a_chain_until_the_chain_is_freed)
 	reap_ok(b);
 	send_int(go[1], 1);
 	reap_ok(a);
+}
+
+/* ---- the depth limit ---- */
+
+/* Every kind of child of @fd fails with EMLINK. */
+static void no_child_below(int fd)
+{
+	static const uint32_t kinds[] = {
+		KCTX_KIND_CANCEL, KCTX_KIND_VALUE, KCTX_KIND_WITHOUT_CANCEL,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		errno = 0;
+		if (kt_create(fd, kinds[i], 0) != -1 || errno != EMLINK)
+			KT_FAIL("a child of kind %u below depth %d: %s, want EMLINK", kinds[i],
+				KCTX_MAX_DEPTH, errno ? strerror(errno) : "made");
+	}
+	ASSERT_ERRNO(kt_timeout(fd, HOUR_NS), EMLINK);
+}
+
+TEST(create_below_depth_1024_is_emlink)
+{
+	static int fds[KCTX_MAX_DEPTH + 1];	/* fds[d]: the context at depth d */
+	int dev = kt_dev(), d, sibling;
+
+	cap_at_least(4 * KCTX_MAX_DEPTH);
+	nofile_at_least(KCTX_MAX_DEPTH + 64);
+	fds[1] = kt_create(dev, KCTX_KIND_CANCEL, 0);	/* a root: depth 1 */
+	ASSERT_GE(fds[1], 0);
+	for (d = 2; d <= KCTX_MAX_DEPTH; d++) {
+		fds[d] = kt_create(fds[d - 1], KCTX_KIND_CANCEL, 0);
+		if (fds[d] < 0)
+			KT_FAIL("a context at depth %d: %s", d, strerror(errno));
+	}
+	no_child_below(fds[KCTX_MAX_DEPTH]);
+	/* One level up there is room, for a sibling at the deepest level. */
+	sibling = kt_create(fds[KCTX_MAX_DEPTH - 1], KCTX_KIND_CANCEL, 0);
+	ASSERT_GE(sibling, 0);
+	no_child_below(sibling);
+	/* The refusals changed nothing: the chain is whole and live. */
+	ASSERT_EQ(kt_state(fds[KCTX_MAX_DEPTH]).err, 0);
+	ASSERT_EQ(kt_state(fds[KCTX_MAX_DEPTH]).parent_id, kt_state(fds[KCTX_MAX_DEPTH - 1]).id);
+}
+
+/*
+ * The chain of close-as-you-go: closing a parent's only owner fd cancels
+ * it, so from the third context on each is born done; born done, it is
+ * still a child of its parent, and still a level deeper.
+ */
+TEST(born_done_contexts_of_a_closed_chain_still_count_toward_depth)
+{
+	int dev = kt_dev(), fd, next, d;
+	struct kctx_state st;
+	uint64_t parent_id;
+
+	cap_at_least(4 * KCTX_MAX_DEPTH);
+	fd = kt_create(dev, KCTX_KIND_CANCEL, 0);
+	ASSERT_GE(fd, 0);
+	parent_id = kt_state(fd).id;
+	for (d = 2; d <= KCTX_MAX_DEPTH; d++) {
+		next = kt_create(fd, KCTX_KIND_CANCEL, 0);
+		if (next < 0)
+			KT_FAIL("a context at depth %d: %s", d, strerror(errno));
+		st = kt_state(next);
+		if (st.parent_id != parent_id)
+			KT_FAIL("depth %d: parent %llu, want %llu", d,
+				(unsigned long long)st.parent_id, (unsigned long long)parent_id);
+		if (d > 2 && (!(st.state & KCTX_STATE_DONE) || st.err != -ECANCELED ||
+			      st.cause != -EOWNERDEAD))
+			KT_FAIL("depth %d, under a done parent: born with state %#x, err %d, "
+				"cause %d; want done, -ECANCELED, -EOWNERDEAD", d, st.state,
+				st.err, st.cause);
+		close(fd);
+		fd = next;
+		parent_id = st.id;
+	}
+	st = kt_state(fd);
+	ASSERT_TRUE(st.state & KCTX_STATE_DONE);
+	ASSERT_EQ(st.cause, -EOWNERDEAD);
+	no_child_below(fd);
 }
