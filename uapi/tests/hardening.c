@@ -6,11 +6,13 @@
  * - The per-user cap charges contexts, not fds: a context stays charged
  *   until its node is freed, however few fds hold the chain below it.
  * - A context is at most KCTX_MAX_DEPTH levels deep (EMLINK below that).
+ * - The death of its owner ends every kind of root context.
  *
  * Each test says which kernel behaviour it proves; the ones for new
  * behaviour fail on a kernel without it.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <sys/resource.h>
 
 #include "harness.h"
@@ -257,4 +259,85 @@ TEST(born_done_contexts_of_a_closed_chain_still_count_toward_depth)
 	ASSERT_TRUE(st.state & KCTX_STATE_DONE);
 	ASSERT_EQ(st.cause, -EOWNERDEAD);
 	no_child_below(fd);
+}
+
+/* ---- owner death ends every kind ---- */
+
+/* @what is done, -EOWNERDEAD, and polls readable. */
+static void check_owner_dead(int fd, const char *what)
+{
+	struct kctx_state st = kt_state(fd);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (!(st.state & KCTX_STATE_DONE) || st.err != -ECANCELED || st.cause != -EOWNERDEAD ||
+	    (st.state & KCTX_STATE_USER_CAUSE))
+		KT_FAIL("%s: state %#x, err %d, cause %d; want done, -ECANCELED, -EOWNERDEAD",
+			what, st.state, st.err, st.cause);
+	ASSERT_EQ(poll(&p, 1, 0), 1);
+}
+
+/* @what is live and polls not readable. */
+static void check_live(int fd, const char *what)
+{
+	struct kctx_state st = kt_state(fd);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if ((st.state & KCTX_STATE_DONE) || st.err || st.cause)
+		KT_FAIL("%s: state %#x, err %d, cause %d; want live", what, st.state, st.err,
+			st.cause);
+	ASSERT_EQ(poll(&p, 1, 0), 0);
+}
+
+/*
+ * A root of @kind with a watcher, a cancel child and the child's watcher:
+ * closing the root's last owner fd makes all of them done, -EOWNERDEAD.
+ */
+static void owner_death_ends_a_root_of(uint32_t kind)
+{
+	int dev = kt_dev(), root = kt_create(dev, kind, 0), w, child, cw, d;
+
+	ASSERT_GE(root, 0);
+	ASSERT_EQ(kt_state(root).kind, kind);
+	ASSERT_GE(w = kt_watch(root), 0);
+	ASSERT_GE(child = kt_create(root, KCTX_KIND_CANCEL, 0), 0);
+	ASSERT_GE(cw = kt_watch(child), 0);
+	/* Not the last owner fd: nothing happens. */
+	ASSERT_GE(d = dup(root), 0);
+	close(root);
+	check_live(w, "the root, its owner file still open");
+	check_live(cw, "its child, the root's owner file still open");
+	/* The last one: the root and everything below it are done at once. */
+	close(d);
+	check_owner_dead(w, "the root, its owner file closed");
+	check_owner_dead(cw, "its child, through a watch fd");
+	check_owner_dead(child, "its child, through its owner fd");
+}
+
+TEST(closing_the_last_owner_fd_ends_a_value_root_and_its_children)
+{
+	owner_death_ends_a_root_of(KCTX_KIND_VALUE);
+}
+
+TEST(closing_the_last_owner_fd_ends_a_without_cancel_root_and_its_children)
+{
+	owner_death_ends_a_root_of(KCTX_KIND_WITHOUT_CANCEL);
+}
+
+TEST(cancel_of_a_value_or_without_cancel_root_still_does_nothing)
+{
+	static const uint32_t kinds[] = { KCTX_KIND_VALUE, KCTX_KIND_WITHOUT_CANCEL };
+	int dev = kt_dev(), root, child, w;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		ASSERT_GE(root = kt_create(dev, kinds[i], 0), 0);
+		ASSERT_GE(child = kt_create(root, KCTX_KIND_CANCEL, 0), 0);
+		ASSERT_GE(w = kt_watch(root), 0);
+		ASSERT_EQ(kt_cancel(root, 0, 0), 0);
+		ASSERT_EQ(kt_cancel(root, -EIO, 7), 0);
+		check_live(root, kinds[i] == KCTX_KIND_VALUE ? "a cancelled value root" :
+			   "a cancelled without-cancel root");
+		check_live(w, "the cancelled root, through a watch fd");
+		check_live(child, "the cancelled root's child");
+	}
 }
