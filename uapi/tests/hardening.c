@@ -7,6 +7,8 @@
  *   until its node is freed, however few fds hold the chain below it.
  * - A context is at most KCTX_MAX_DEPTH levels deep (EMLINK below that).
  * - The death of its owner ends every kind of root context.
+ * - KCTX_CREATE_RELATIVE takes no clock; STATE replies with the kernel's
+ *   own struct size.
  *
  * Each test says which kernel behaviour it proves; the ones for new
  * behaviour fail on a kernel without it.
@@ -340,4 +342,67 @@ TEST(cancel_of_a_value_or_without_cancel_root_still_does_nothing)
 		check_live(w, "the cancelled root, through a watch fd");
 		check_live(child, "the cancelled root's child");
 	}
+}
+
+/* ---- a relative deadline takes no clock ---- */
+
+TEST(relative_deadline_with_a_clockid_is_einval)
+{
+	static const clockid_t clocks[] = {
+		CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_PROCESS_CPUTIME_ID, 99,
+	};
+	struct kctx_create c = {
+		.size = sizeof(c), .flags = KCTX_CREATE_RELATIVE, .kind = KCTX_KIND_DEADLINE,
+		.deadline_sec = 3600,
+	};
+	int dev = kt_dev(), parent = kt_create(dev, KCTX_KIND_CANCEL, 0), on[2], fd;
+	size_t i, k;
+
+	ASSERT_GE(parent, 0);
+	on[0] = dev;
+	on[1] = parent;
+	for (i = 0; i < ARRAY_SIZE(clocks); i++) {
+		for (k = 0; k < 2; k++) {
+			c.clockid = clocks[i];
+			errno = 0;
+			fd = ioctl(on[k], KCTX_IOC_CREATE, &c);
+			if (fd != -1 || errno != EINVAL)
+				KT_FAIL("KCTX_CREATE_RELATIVE with clockid %d on %s: %d/%s, want EINVAL",
+					clocks[i], k ? "a context" : KCTX_DEVICE, fd, strerror(errno));
+		}
+	}
+	/* Without a clock it is a valid request. */
+	c.clockid = 0;
+	fd = ioctl(parent, KCTX_IOC_CREATE, &c);
+	ASSERT_GE(fd, 0);
+	ASSERT_TRUE(kt_state(fd).state & KCTX_STATE_DEADLINE);
+}
+
+/* ---- STATE replies with the kernel's struct size ---- */
+
+TEST(state_reply_carries_the_kernels_struct_size)
+{
+	struct {
+		struct kctx_state st;
+		unsigned char tail[16];
+	} big;
+	struct kctx_state st;
+	int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
+	size_t i;
+
+	ASSERT_GE(fd, 0);
+	memset(&big, 0, sizeof(big));	/* a non-zero tail would be E2BIG */
+	big.st.size = sizeof(big);
+	ASSERT_EQ(ioctl(fd, KCTX_IOC_STATE, &big), 0);
+	ASSERT_EQ(big.st.size, sizeof(struct kctx_state));
+	for (i = 0; i < sizeof(big.tail); i++)
+		ASSERT_EQ(big.tail[i], 0);
+	ASSERT_EQ(big.st.state, KCTX_STATE_OWNER);
+	ASSERT_TRUE(big.st.id > 1);
+
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	ASSERT_EQ(ioctl(fd, KCTX_IOC_STATE, &st), 0);
+	ASSERT_EQ(st.size, sizeof(struct kctx_state));
+	ASSERT_EQ(st.id, big.st.id);
 }
