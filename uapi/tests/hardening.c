@@ -9,17 +9,20 @@
  * - The death of its owner ends every kind of root context.
  * - KCTX_CREATE_RELATIVE takes no clock; STATE replies with the kernel's
  *   own struct size.
+ * - canceller_pid never names a recycled pid.
  *
  * Each test says which kernel behaviour it proves; the ones for new
  * behaviour fail on a kernel without it.
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include "harness.h"
 
 #define CAP		"/sys/module/kctx/parameters/max_contexts_per_user"
+#define NS_LAST_PID	"/proc/sys/kernel/ns_last_pid"
 #define HOUR_NS		(3600 * 1000000000LL)
 #define USER_A		65534	/* nobody */
 #define USER_B		65533
@@ -405,4 +408,170 @@ TEST(state_reply_carries_the_kernels_struct_size)
 	ASSERT_EQ(ioctl(fd, KCTX_IOC_STATE, &st), 0);
 	ASSERT_EQ(st.size, sizeof(struct kctx_state));
 	ASSERT_EQ(st.id, big.st.id);
+}
+
+/* ---- canceller_pid never names a recycled pid ---- */
+
+struct pids {
+	int ret;
+	pid_t global;	/* in the initial pid namespace (/proc's) */
+	pid_t local;	/* in the caller's own */
+};
+
+/* The caller's pid in /proc's pid namespace and in its own, from NSpid. */
+static void my_pids(struct pids *p)
+{
+	char buf[4096], *s, *e;
+	long v;
+
+	ASSERT_EQ(kt_read_file("/proc/self/status", buf, sizeof(buf)), 0);
+	s = strstr(buf, "\nNSpid:");
+	ASSERT_TRUE(s);
+	s += strlen("\nNSpid:");
+	p->global = p->local = 0;
+	for (;;) {
+		v = strtol(s, &e, 10);
+		if (e == s)
+			break;
+		if (!p->global)
+			p->global = v;
+		p->local = v;
+		s = e;
+	}
+	ASSERT_TRUE(p->global > 0);
+}
+
+static void send_pids(int fd, const struct pids *p)
+{
+	ASSERT_EQ(write(fd, p, sizeof(*p)), sizeof(*p));
+}
+
+static int recv_pids(int fd, struct pids *p)
+{
+	return read(fd, p, sizeof(*p)) == sizeof(*p);
+}
+
+/* Make the next pid that the caller's pid namespace hands out @pid. */
+static void next_pid_is(pid_t pid)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", pid - 1);
+	ASSERT_EQ(kt_write_file(NS_LAST_PID, buf), 0);
+}
+
+/*
+ * The init of a new pid namespace. C cancels @fd and stays until told to
+ * go; once it is reaped, D is made to get C's pid, both in this namespace
+ * (here) and in the initial one (the test's process, told over @up, steers
+ * that). Each step is reported over @up and acknowledged over @down.
+ */
+static void __attribute__((noreturn)) ns_init(int fd, int up, int down)
+{
+	int cr[2], cgo[2], dr[2], dgo[2];
+	struct pids c, d;
+	pid_t cpid, dpid;
+
+	ASSERT_EQ(pipe(cr), 0);
+	ASSERT_EQ(pipe(cgo), 0);
+	ASSERT_EQ(pipe(dr), 0);
+	ASSERT_EQ(pipe(dgo), 0);
+	cpid = fork();
+	ASSERT_GE(cpid, 0);
+	if (cpid == 0) {
+		close(cgo[1]);
+		c.ret = kt_cancel(fd, -EXDEV, 0);
+		my_pids(&c);
+		send_pids(cr[1], &c);
+		recv_int(cgo[0]);	/* until the write end closes */
+		_exit(0);
+	}
+	close(cgo[0]);
+	ASSERT_TRUE(recv_pids(cr[0], &c));
+	ASSERT_EQ(c.ret, 0);
+	ASSERT_EQ(c.local, cpid);
+	/* While C lives it is named, as this namespace sees it. */
+	ASSERT_EQ(kt_state(fd).cause, -EXDEV);
+	ASSERT_EQ(kt_state(fd).canceller_pid, cpid);
+	send_pids(up, &c);
+	ASSERT_EQ(recv_int(down), 1);
+
+	close(cgo[1]);
+	reap_ok(cpid);
+	send_pids(up, &c);	/* C is gone: steer the initial namespace's next pid */
+	ASSERT_EQ(recv_int(down), 1);
+	next_pid_is(c.local);
+	dpid = fork();
+	ASSERT_GE(dpid, 0);
+	if (dpid == 0) {
+		close(dgo[1]);
+		d.ret = 0;
+		my_pids(&d);
+		send_pids(dr[1], &d);
+		recv_int(dgo[0]);
+		_exit(0);
+	}
+	close(dgo[0]);
+	ASSERT_TRUE(recv_pids(dr[0], &d));
+	if (d.local != c.local || d.global != c.global) {
+		printf("#   skip: D got pids %d (here) and %d (initial namespace), C had %d and "
+		       "%d: another process took the pid first\n",
+		       d.local, d.global, c.local, c.global);
+		exit(KT_SKIP);
+	}
+	printf("#   D has C's pids: %d here, %d in the initial namespace\n", d.local, d.global);
+	/* C is gone; D, which has its number, never cancelled anything. */
+	ASSERT_EQ(kt_state(fd).canceller_pid, 0);
+	send_pids(up, &d);
+	ASSERT_EQ(recv_int(down), 1);
+	close(dgo[1]);
+	reap_ok(dpid);
+	exit(0);
+}
+
+TEST(canceller_pid_is_0_once_the_canceller_is_gone_even_if_its_pid_is_reused)
+{
+	int dev = kt_dev(), fd = kt_create(dev, KCTX_KIND_CANCEL, 0), up[2], down[2], status;
+	struct pids c;
+	pid_t init;
+
+	ASSERT_GE(fd, 0);
+	if (access(NS_LAST_PID, W_OK))
+		SKIP("no writable " NS_LAST_PID ": no CONFIG_CHECKPOINT_RESTORE, or not root");
+	ASSERT_EQ(pipe(up), 0);
+	ASSERT_EQ(pipe(down), 0);
+	if (unshare(CLONE_NEWPID)) {
+		printf("#   unshare(CLONE_NEWPID): %s\n", strerror(errno));
+		SKIP("no new pid namespace: no CONFIG_PID_NS, or not root");
+	}
+	init = fork();
+	ASSERT_GE(init, 0);
+	if (init == 0) {
+		close(up[0]);
+		close(down[1]);
+		ns_init(fd, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+	/* C cancelled and lives: named, as the initial namespace sees it. */
+	if (!recv_pids(up[0], &c))
+		goto reap;
+	ASSERT_EQ(kt_state(fd).canceller_pid, c.global);
+	send_int(down[1], 1);
+	/* C is reaped: the next pid here is its old one. */
+	if (!recv_pids(up[0], &c))
+		goto reap;
+	next_pid_is(c.global);
+	send_int(down[1], 1);
+	/* D lives with C's pids, here and in the namespace. */
+	if (!recv_pids(up[0], &c))
+		goto reap;
+	ASSERT_EQ(kt_state(fd).canceller_pid, 0);
+	send_int(down[1], 1);
+reap:
+	ASSERT_EQ(waitpid(init, &status, 0), init);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KT_SKIP)
+		exit(KT_SKIP);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		KT_FAIL("the namespace's init ended with status %#x", status);
 }
