@@ -10,6 +10,8 @@
  * - KCTX_CREATE_RELATIVE takes no clock; STATE replies with the kernel's
  *   own struct size.
  * - canceller_pid never names a recycled pid.
+ * - A create that fails with EMFILE never made a context (no trace event,
+ *   nothing in the tree).
  *
  * Each test says which kernel behaviour it proves; the ones for new
  * behaviour fail on a kernel without it.
@@ -17,11 +19,15 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
 #define CAP		"/sys/module/kctx/parameters/max_contexts_per_user"
+#define TREE		"/sys/kernel/debug/kctx/tree"
+#define TRACEFS		"/sys/kernel/tracing"
 #define NS_LAST_PID	"/proc/sys/kernel/ns_last_pid"
 #define HOUR_NS		(3600 * 1000000000LL)
 #define USER_A		65534	/* nobody */
@@ -574,4 +580,144 @@ reap:
 		exit(KT_SKIP);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		KT_FAIL("the namespace's init ended with status %#x", status);
+}
+
+/* ---- EMFILE leaves no trace ---- */
+
+static char trace_dir[128];
+static int mounted_tracefs;
+
+static void trace_cleanup(void)
+{
+	char path[192];
+
+	if (trace_dir[0]) {
+		snprintf(path, sizeof(path), "%s/events/kctx/kctx_create/enable", trace_dir);
+		kt_write_file(path, "0");
+		rmdir(trace_dir);
+	}
+	if (mounted_tracefs)
+		umount(TRACEFS);
+}
+
+/* A trace instance of our own, recording kctx:kctx_create; or skip. */
+static void trace_setup(void)
+{
+	char path[192];
+
+	if (access(TRACEFS "/instances", F_OK)) {
+		if (mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+			SKIP("cannot mount tracefs on " TRACEFS ": no CONFIG_TRACING?");
+		mounted_tracefs = 1;
+	}
+	atexit(trace_cleanup);
+	if (access(TRACEFS "/events/kctx/kctx_create", F_OK))
+		SKIP("no kctx:kctx_create event in " TRACEFS "/events: no CONFIG_EVENT_TRACING?");
+	snprintf(trace_dir, sizeof(trace_dir), TRACEFS "/instances/kctx-hardening-%d", getpid());
+	if (mkdir(trace_dir, 0755)) {
+		trace_dir[0] = 0;
+		SKIP("cannot make a trace instance in " TRACEFS "/instances");
+	}
+	snprintf(path, sizeof(path), "%s/events/kctx/kctx_create/enable", trace_dir);
+	ASSERT_EQ(kt_write_file(path, "1"), 0);
+}
+
+static void trace_clear(void)
+{
+	char path[192];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/trace", trace_dir);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	close(fd);
+}
+
+/* The kctx_create events recorded since the last trace_clear(), in @buf. */
+static int trace_creates(char *buf, size_t size)
+{
+	static char raw[65536];
+	char path[192], *line, *save, *p = buf;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/trace", trace_dir);
+	ASSERT_EQ(kt_read_file(path, raw, sizeof(raw)), 0);
+	buf[0] = 0;
+	for (line = strtok_r(raw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || !strstr(line, "kctx_create:"))
+			continue;
+		n++;
+		p += snprintf(p, size - (p - buf), "#     %s\n", line);
+		if ((size_t)(p - buf) >= size - 1)
+			break;
+	}
+	return n;
+}
+
+/* The ids in the kctx tree (debugfs mounted if it isn't); -1 without one. */
+static int tree_ids(uint64_t *ids, int max)
+{
+	static char buf[1 << 16];
+	char *line, *save;
+	int n = 0;
+
+	if (access(TREE, F_OK) && mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		return -1;
+	if (kt_read_file(TREE, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save))
+		ids[n++] = strtoull(line, NULL, 10);
+	return n;
+}
+
+TEST(create_that_fails_with_emfile_traces_and_links_nothing)
+{
+	static uint64_t before[4096], after[4096];
+	int dev = kt_dev(), parent, fd, nb, na, i, k, low;
+	static char events[8192];
+	struct rlimit rl, full;
+	char want[32];
+
+	trace_setup();
+	parent = kt_create(dev, KCTX_KIND_CANCEL, 0);
+	ASSERT_GE(parent, 0);
+	/* The instance records creates: one that works shows up, with its id. */
+	trace_clear();
+	fd = kt_create(parent, KCTX_KIND_CANCEL, 0);
+	ASSERT_GE(fd, 0);
+	snprintf(want, sizeof(want), " id=%llu ", (unsigned long long)kt_state(fd).id);
+	ASSERT_EQ(trace_creates(events, sizeof(events)), 1);
+	if (!strstr(events, want))
+		KT_FAIL("the create's event does not name id%s:\n%s", want, events);
+	close(fd);
+
+	trace_clear();
+	nb = tree_ids(before, ARRAY_SIZE(before));
+	ASSERT_GE(low = dup(0), 0);
+	close(low);
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	full = rl;
+	full.rlim_cur = low;
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &full), 0);
+	ASSERT_ERRNO(kt_create(dev, KCTX_KIND_CANCEL, 0), EMFILE);
+	ASSERT_ERRNO(kt_create(parent, KCTX_KIND_CANCEL, 0), EMFILE);
+	ASSERT_ERRNO(kt_create(parent, KCTX_KIND_VALUE, 0), EMFILE);
+	ASSERT_ERRNO(kt_timeout(dev, HOUR_NS), EMFILE);
+	ASSERT_ERRNO(kt_timeout(parent, HOUR_NS), EMFILE);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	na = tree_ids(after, ARRAY_SIZE(after));
+	k = trace_creates(events, sizeof(events));
+	if (k)
+		KT_FAIL("%d kctx_create events from creates that failed with EMFILE:\n%s", k,
+			events);
+	if (nb < 0 || na < 0) {
+		printf("#   no %s: the tree is not compared\n", TREE);
+		return;
+	}
+	for (i = 0; i < na; i++) {
+		for (k = 0; k < nb && before[k] != after[i]; k++)
+			;
+		if (k == nb)
+			KT_FAIL("context %llu is new in %s", (unsigned long long)after[i], TREE);
+	}
 }
