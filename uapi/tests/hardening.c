@@ -12,6 +12,8 @@
  * - canceller_pid never names a recycled pid.
  * - A create that fails with EMFILE never made a context (no trace event,
  *   nothing in the tree).
+ * - One cancel wakes any number of watchers; eventfd attachments are
+ *   capped per context, whichever fd of the owner file asks.
  *
  * Each test says which kernel behaviour it proves; the ones for new
  * behaviour fail on a kernel without it.
@@ -19,6 +21,8 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -720,4 +724,102 @@ TEST(create_that_fails_with_emfile_traces_and_links_nothing)
 		if (k == nb)
 			KT_FAIL("context %llu is new in %s", (unsigned long long)after[i], TREE);
 	}
+}
+
+/* ---- one cancel wakes every watcher ---- */
+
+#define WATCHERS	10000
+#define WAKE_LIMIT_NS	(10 * 1000000000LL)
+
+TEST(one_cancel_wakes_10000_watch_fds_in_one_epoll)
+{
+	static struct epoll_event out[1024];
+	static unsigned char seen[WATCHERS];
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct rlimit old = nofile_at_least(WATCHERS + 64);
+	int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0), ep = epoll_create1(EPOLL_CLOEXEC);
+	int i, n, w, k, nseen = 0, ep2;
+	int64_t t0, end;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(ep, 0);
+	for (i = 0; i < WATCHERS; i++) {
+		w = kt_watch(fd);
+		if (w < 0)
+			KT_FAIL("watch fd %d of %d: %s", i + 1, WATCHERS, strerror(errno));
+		ev.data.u32 = i;
+		ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, w, &ev), 0);
+	}
+	ASSERT_EQ(epoll_wait(ep, out, ARRAY_SIZE(out), 0), 0);
+	t0 = kt_now_ns();
+	ASSERT_EQ(kt_cancel(fd, 0, 0), 0);
+	/* The deadline only bounds a failure; every wake-up is there already. */
+	for (end = t0 + WAKE_LIMIT_NS; nseen < WATCHERS; ) {
+		if (kt_now_ns() > end)
+			KT_FAIL("%d of %d watch fds reported EPOLLIN in %lld s", nseen, WATCHERS,
+				WAKE_LIMIT_NS / 1000000000);
+		n = epoll_wait(ep, out, ARRAY_SIZE(out), (end - kt_now_ns()) / 1000000 + 1);
+		ASSERT_GE(n, 0);
+		for (k = 0; k < n; k++) {
+			ASSERT_EQ(out[k].events, EPOLLIN);
+			ASSERT_TRUE(out[k].data.u32 < WATCHERS);
+			if (!seen[out[k].data.u32]++)
+				nseen++;
+		}
+	}
+	printf("#   %d watch fds woken in %lld us\n", WATCHERS, (long long)(kt_now_ns() - t0) / 1000);
+	/* A watcher that comes later finds the context done at once. */
+	ASSERT_GE(w = kt_watch(fd), 0);
+	ASSERT_GE(ep2 = epoll_create1(EPOLL_CLOEXEC), 0);
+	ev.data.u32 = WATCHERS;
+	ASSERT_EQ(epoll_ctl(ep2, EPOLL_CTL_ADD, w, &ev), 0);
+	ASSERT_EQ(epoll_wait(ep2, out, 1, 0), 1);
+	ASSERT_EQ(out[0].events, EPOLLIN);
+	ASSERT_EQ(out[0].data.u32, WATCHERS);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
+/* ---- eventfd attachments are capped per context ---- */
+
+static int attach(int fd, int efd)
+{
+	struct kctx_attach_eventfd a = { .size = sizeof(a), .eventfd = efd };
+
+	return ioctl(fd, KCTX_IOC_ATTACH_EVENTFD, &a);
+}
+
+TEST(eventfd_attachments_stop_at_kctx_max_eventfds_through_every_fd_of_the_owner)
+{
+	int fd = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0), efd[KCTX_MAX_EVENTFDS], extra, d, i;
+	uint64_t n;
+	pid_t pid;
+
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < KCTX_MAX_EVENTFDS; i++) {
+		ASSERT_GE(efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), 0);
+		if (attach(fd, efd[i]))
+			KT_FAIL("attachment %d of %d: %s", i + 1, KCTX_MAX_EVENTFDS, strerror(errno));
+	}
+	ASSERT_GE(extra = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), 0);
+	ASSERT_ERRNO(attach(fd, extra), ENOSPC);
+	ASSERT_ERRNO(attach(fd, efd[0]), ENOSPC);
+	/* A dup is the same owner file, the same context. */
+	ASSERT_GE(d = dup(fd), 0);
+	ASSERT_ERRNO(attach(d, extra), ENOSPC);
+	/* So is a forked child's copy. */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		ASSERT_ERRNO(attach(fd, extra), ENOSPC);
+		ASSERT_ERRNO(attach(d, extra), ENOSPC);
+		_exit(0);
+	}
+	reap_ok(pid);
+	/* The KCTX_MAX_EVENTFDS attachments are real; the refused one is not. */
+	ASSERT_EQ(kt_cancel(fd, 0, 0), 0);
+	for (i = 0; i < KCTX_MAX_EVENTFDS; i++) {
+		ASSERT_EQ(read(efd[i], &n, sizeof(n)), sizeof(n));
+		ASSERT_EQ(n, 1);
+	}
+	ASSERT_ERRNO(read(extra, &n, sizeof(n)), EAGAIN);
 }
