@@ -19,7 +19,7 @@
  * race stops after $KCTX_RACE_SECONDS (0 for no limit). The default cap
  * depends on the kernel ($KCTX_KERNEL). On stock an iteration costs 40 to
  * 310 us under TCG (the most for the race between two processes), so the
- * 100,000 take 4 to 31 s a race; the cap of 35 s only keeps the eight
+ * 100,000 take 4 to 31 s a race; the cap of 32 s only keeps the nine
  * races within run-tests' 300 s on a loaded host. On the debug kernels an
  * iteration costs 1.3 to 15 ms with the host (10 to 15 syscalls under
  * KASAN, lockdep, kmemleak and debug objects), so 100,000 would take 2 to
@@ -68,6 +68,7 @@ struct race {
 	int stop;
 	int64_t b_delay_ns;
 	int64_t b_start, b_op, dur_b;
+	int64_t avg_a, avg_b;		/* each side's op, averaged; A's to write */
 	long iter;
 	int fd[8];
 	long ret_a, ret_b;
@@ -76,6 +77,8 @@ struct race {
 	uint64_t val;
 	pid_t b_pid;
 	int sock[2];
+	struct kctx_state st_a, st_b;
+	int64_t t_setup, lead, avg_lead;
 };
 
 static double loops_per_ns;
@@ -169,7 +172,7 @@ static long seconds(void)
 
 	if (s)
 		return atol(s) > 0 ? atol(s) : 1000000000L;	/* "0": no limit */
-	return kernel && !strcmp(kernel, "stock") ? 35 : 6;
+	return kernel && !strcmp(kernel, "stock") ? 32 : 6;
 }
 
 static long iterations(void)
@@ -222,7 +225,7 @@ static struct race *race_new(void)
 
 static void run_race(struct race *r)
 {
-	int64_t avg_a = 0, avg_b = 0, skew = 0, t0, t, a_start, dur_a, off, limit;
+	int64_t skew = 0, t0, t, a_start, dur_a, off, limit;
 	long n = iterations(), i, b_first = 0;
 	pthread_t th;
 	int status, k;
@@ -263,7 +266,7 @@ static void run_race(struct race *r)
 		 * whole op of A after it. The sides leave the barrier apart by
 		 * some skew (B later, usually); the delays make up for it.
 		 */
-		off = (int64_t)(rnd() % (uint64_t)(avg_a + avg_b + 1)) - avg_b - skew;
+		off = (int64_t)(rnd() % (uint64_t)(r->avg_a + r->avg_b + 1)) - r->avg_b - skew;
 		r->b_delay_ns = off > 0 ? off : 0;
 		barrier_wait(&r->start);
 		a_start = kt_now_ns();
@@ -274,8 +277,8 @@ static void run_race(struct race *r)
 		dur_a = kt_now_ns() - t;
 		barrier_wait(&r->end);
 		b_first += r->b_op < t;
-		avg_a = (avg_a * 15 + dur_a) / 16;
-		avg_b = (avg_b * 15 + r->dur_b) / 16;
+		r->avg_a = (r->avg_a * 15 + dur_a) / 16;
+		r->avg_b = (r->avg_b * 15 + r->dur_b) / 16;
 		skew = (skew * 15 + (r->b_start - a_start)) / 16;
 		r->check(r);
 	}
@@ -294,7 +297,7 @@ static void run_race(struct race *r)
 	len = snprintf(line, sizeof(line),
 		       "#   %s: %ld iterations in %.1f s (%.0f us each; sides %.1f and %.1f us, "
 		       "skew %.1f us); B's op first %ld;", r->name, i, t / 1e9, t / 1e3 / i,
-		       avg_a / 1e3, avg_b / 1e3, skew / 1e3, b_first);
+		       r->avg_a / 1e3, r->avg_b / 1e3, skew / 1e3, b_first);
 	for (k = 0; k < 4 && r->outcome[k]; k++)
 		len += snprintf(line + len, sizeof(line) - len, " %s %ld",
 				r->outcome[k], r->outcomes[k]);
@@ -804,5 +807,116 @@ TEST(concurrent_cancels_from_two_processes)
 		.outcome = { "A-won", "B-won" },
 	};
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, r->sock), 0);
+	run_race(r);
+}
+
+/*
+ * A parent's cancel against a deadline below it: P (a cancel context) has
+ * a deadline child D, and D a cancel child G. Side A cancels P. D's
+ * relative deadline is drawn over the span the sides' offsets sweep (from
+ * a whole op of B before the start of A's cancel to a whole op of A after
+ * it), so D times out before, during and after the cancel. When the
+ * cancel returns, every descendant of P is done, G included, even if D
+ * timed out first and its own walk down to G has not run yet. G is done
+ * with -ETIMEDOUT (D's deadline reached it first) or with P's cause, and
+ * with -ETIMEDOUT only if D timed out. Side B reads G's state meanwhile:
+ * live, or done as it stays.
+ */
+static void setup_deadline_under_parent(struct race *r)
+{
+	int64_t in = r->avg_lead + (int64_t)(rnd() % (uint64_t)(r->avg_a + r->avg_b + 1)) -
+		     r->avg_b;
+
+	r->fd[0] = create(dev());
+	r->t_setup = kt_now_ns();
+	r->fd[1] = kt_timeout(r->fd[0], in > 0 ? in : 0);
+	ASSERT_GE(r->fd[1], 0);
+	r->fd[2] = create(r->fd[1]);
+	r->fd[3] = watch(r->fd[2]);
+}
+
+static void a_cancel_parent_then_look(struct race *r)
+{
+	r->lead = kt_now_ns() - r->t_setup;
+	r->ret_a = kt_cancel(r->fd[0], CAUSE_A, UC_A);
+	r->err_a = errno;
+	/* G, the moment the cancel of its grandparent has returned. */
+	r->st_a = kt_state(r->fd[3]);
+}
+
+static void b_look_at_grandchild(struct race *r)
+{
+	r->st_b = (struct kctx_state){ .size = sizeof(r->st_b) };
+	r->ret_b = ioctl(r->fd[2], KCTX_IOC_STATE, &r->st_b);
+	r->err_b = errno;
+}
+
+/* @what is done, timed out or cancelled by side A. */
+static void check_timed_out_or_cancelled(const struct kctx_state *st, const char *what,
+					 long iter)
+{
+	bool timed_out = st->err == -ETIMEDOUT;
+
+	if (!(st->state & KCTX_STATE_DONE))
+		KT_FAIL("iteration %ld: %s is live once the cancel of P has returned", iter, what);
+	if (timed_out ? st->cause != -ETIMEDOUT || (st->state & KCTX_STATE_USER_CAUSE) ||
+			st->canceller_pid :
+			st->err != -ECANCELED || st->cause != CAUSE_A ||
+			!(st->state & KCTX_STATE_USER_CAUSE) || st->user_cause != UC_A ||
+			st->canceller_pid != getpid())
+		KT_FAIL("iteration %ld: %s has err %d, cause %d, user cause %d/%#llx, "
+			"canceller %d; neither D's deadline nor P's cancel", iter, what, st->err,
+			st->cause, !!(st->state & KCTX_STATE_USER_CAUSE),
+			(unsigned long long)st->user_cause, st->canceller_pid);
+}
+
+static void check_deadline_vs_parent_cancel(struct race *r)
+{
+	struct kctx_state d, g;
+	int k;
+
+	ASSERT_EQ(r->ret_a, 0);
+	ASSERT_EQ(r->ret_b, 0);
+	check_done(r->fd[0], CAUSE_A, true, UC_A);
+	check_timed_out_or_cancelled(&r->st_a, "G", r->iter);
+	d = kt_state(r->fd[1]);
+	check_timed_out_or_cancelled(&d, "D", r->iter);
+	/* Only D's deadline times G out. */
+	if (r->st_a.err == -ETIMEDOUT && d.err != -ETIMEDOUT)
+		KT_FAIL("iteration %ld: G timed out, D has err %d", r->iter, d.err);
+	/* G stays as it was when the cancel returned; B saw it live or so. */
+	g = kt_state(r->fd[2]);
+	ASSERT_EQ(g.err, r->st_a.err);
+	ASSERT_EQ(g.cause, r->st_a.cause);
+	if (r->st_b.state & KCTX_STATE_DONE) {
+		ASSERT_EQ(r->st_b.err, r->st_a.err);
+		ASSERT_EQ(r->st_b.cause, r->st_a.cause);
+	} else {
+		ASSERT_EQ(r->st_b.err, 0);
+		ASSERT_EQ(r->st_b.cause, 0);
+	}
+	if (r->st_a.err == -ETIMEDOUT)
+		r->outcomes[0]++;
+	else if (d.err == -ETIMEDOUT)
+		r->outcomes[2]++;
+	else
+		r->outcomes[1]++;
+	r->avg_lead = (r->avg_lead * 15 + r->lead) / 16;
+	for (k = 0; k < 4; k++)
+		close(r->fd[k]);
+}
+
+TEST(deadline_vs_parent_cancel)
+{
+	struct race *r = race_new();
+
+	*r = (struct race){
+		.name = "deadline_vs_parent_cancel",
+		.setup = setup_deadline_under_parent,
+		.a = a_cancel_parent_then_look,
+		.b = b_look_at_grandchild,
+		.check = check_deadline_vs_parent_cancel,
+		.outcome = { "deadline-first", "cancel-first", "D-timed-out-G-cancelled" },
+	};
 	run_race(r);
 }
