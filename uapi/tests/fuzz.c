@@ -332,6 +332,7 @@ static bool documented(int e)
 	case ENOENT:
 	case EMFILE:
 	case ENOSPC:
+	case EMLINK:
 	case ENOMEM:
 		return true;
 	}
@@ -589,9 +590,10 @@ static void state_of(struct thr *t, struct slot *s, unsigned int extra,
 		fail(t, "KCTX_IOC_STATE on fd %d (size %u): %s", s->fd, b.st.size,
 		     strerror(errno));
 	s1 = seq_next();
-	/* The kernel writes back what it filled in: no more than its struct. */
+	/* The reply carries the kernel's size: this header's, or less. */
 	if (b.st.size != sizeof(b.st))
-		fail(t, "the reply's size is %u, not %zu", b.st.size, sizeof(b.st));
+		fail(t, "the reply's size is %u, not %zu (asked with %zu)", b.st.size,
+		     sizeof(b.st), sizeof(b.st) + extra);
 	for (i = 0; i < extra; i++)
 		if (b.tail[i])
 			fail(t, "the kernel wrote past its struct");
@@ -1835,12 +1837,18 @@ static void op_bad(struct thr *t)
 		struct kctx_create *c = (struct kctx_create *)buf;
 
 		c->kind = KCTX_KIND_DEADLINE;
+		c->deadline_sec = 1;
+		want = EINVAL;
+		if (chance(t, 30)) {
+			/* A relative deadline takes no clock, not even a valid one. */
+			c->flags = KCTX_CREATE_RELATIVE;
+			c->clockid = 1 + below(t, 15);
+			break;
+		}
 		do
 			c->clockid = below(t, 16);
 		while (c->clockid == CLOCK_MONOTONIC || c->clockid == CLOCK_REALTIME ||
 		       c->clockid == CLOCK_BOOTTIME);
-		c->deadline_sec = 1;
-		want = EINVAL;
 		break;
 	}
 	case M_NSEC: {
