@@ -11,11 +11,13 @@
  * ATTACH_EVENTFD, poll, epoll, read and write, close, dup, fork (the child
  * does a few operations of its own, sometimes sends the parent a context
  * and exits, with or without closing), SCM_RIGHTS over a socketpair (some
- * left in flight when the socket closes), the per-user cap moved up and
- * down, the fd table squeezed to EMFILE, an allocation failed through
- * /proc/thread-self/fail-nth (where the kernel has it), and malformed
- * calls: short, long and unreadable structs, bad pointers, flags,
- * reserved fields, kinds, clocks, times, causes, fds and commands.
+ * left in flight when the socket closes), chains of children whose
+ * parents' fds are closed as they go (now and then down to KCTX_MAX_DEPTH),
+ * the per-user cap moved up and down, the fd table squeezed to EMFILE, an
+ * allocation failed through /proc/thread-self/fail-nth (where the kernel
+ * has it), and malformed calls: short, long and unreadable structs, bad
+ * pointers, flags, reserved fields, kinds, clocks, times, causes, fds and
+ * commands.
  *
  * Every ioctl must succeed or fail with an errno of the table in
  * uapi/linux/kctx.h, and a malformed one with the errno it documents.
@@ -25,10 +27,13 @@
  * past deadline gives a child born done; the effective deadline, kind,
  * ids, owner bit, values and poll state are what they must be; a cancel
  * that took effect reached every descendant; closing the last owner fd
- * cancels; the per-user cap refuses exactly the creations beyond it. At
- * the end it closes everything and checks that no context made during the
- * run is left in the kernel's tree (/sys/kernel/debug/kctx/tree) and that
- * the user's charge is back to zero. run-vm adds: no splat, no leak.
+ * cancels, and ends a root of any kind; a create is EMLINK exactly under a
+ * context KCTX_MAX_DEPTH deep; the per-user cap, which charges a context
+ * from its create until its node is freed (while anything below it holds
+ * it), refuses exactly the creations beyond it. At the end it closes
+ * everything and checks that no context made during the run is left in the
+ * kernel's tree (/sys/kernel/debug/kctx/tree) and that the user's charge is
+ * back to zero. run-vm adds: no splat, no leak.
  *
  * Reproducing: the seed is printed first. With -t 1 a run is exactly
  * reproducible: the same seed gives the same operations, in the same
@@ -94,8 +99,11 @@ struct kobj {
 	uint64_t id;
 	uint64_t parent_id;
 	uint32_t kind;		/* as KCTX_IOC_STATE reports it */
+	int depth;		/* 1 for a child of the background root */
 	bool detached;		/* made with KCTX_KIND_WITHOUT_CANCEL */
-	bool can_be_done;	/* it, or an ancestor on its chain, cancels */
+	bool owner_gone;	/* its owner file is released (or about to be) */
+	bool linked;		/* maybe under its parent: not known born done */
+	int64_t pinned_until;	/* see ko_put() */
 	bool values_known;
 	uint8_t vmask;		/* which keys[] the chain carries */
 	uint64_t vals[NKEYS];
@@ -141,12 +149,13 @@ struct thr {
 enum op {
 	OP_CREATE, OP_STATE, OP_CANCEL, OP_VALUE, OP_WATCH, OP_ATTACH,
 	OP_POLL, OP_RW, OP_CLOSE, OP_DUP, OP_SCM, OP_FORK, OP_EPOLL, OP_EFD,
-	OP_BAD, OP_CAP, OP_SQUEEZE, OP_NR,
+	OP_BAD, OP_CAP, OP_SQUEEZE, OP_CHAIN, OP_NR,
 };
 
 static const char *const op_names[OP_NR] = {
 	"create", "state", "cancel", "value", "watch", "attach", "poll", "rw",
 	"close", "dup", "scm", "fork", "epoll", "efd", "bad", "cap", "squeeze",
+	"chain",
 };
 
 static const int op_weights[OP_NR] = {
@@ -154,7 +163,7 @@ static const int op_weights[OP_NR] = {
 	[OP_WATCH] = 50, [OP_ATTACH] = 40, [OP_POLL] = 50, [OP_RW] = 15,
 	[OP_CLOSE] = 150, [OP_DUP] = 40, [OP_SCM] = 40, [OP_FORK] = 3,
 	[OP_EPOLL] = 30, [OP_EFD] = 20, [OP_BAD] = 120, [OP_CAP] = 3,
-	[OP_SQUEEZE] = 5,
+	[OP_SQUEEZE] = 5, [OP_CHAIN] = 30,
 };
 
 /*
@@ -165,7 +174,7 @@ static const bool child_ops[OP_NR] = {
 	[OP_CREATE] = true, [OP_STATE] = true, [OP_CANCEL] = true,
 	[OP_VALUE] = true, [OP_WATCH] = true, [OP_POLL] = true, [OP_RW] = true,
 	[OP_CLOSE] = true, [OP_DUP] = true,
-	[OP_BAD] = true,
+	[OP_BAD] = true, [OP_CHAIN] = true,
 };
 
 static uint64_t seed;
@@ -193,11 +202,23 @@ static char *ro_page;		/* a read-only page */
 static bool have_fail_nth;
 static long cap_orig = -1;	/* -1: we can't set the cap */
 static long cap_model = -1;	/* the cap we set, or -1 */
-static int total_owners;	/* owner files we hold (model_lock) */
+/*
+ * The contexts charged to our user: every node from its create until it is
+ * freed, however it is held (model_lock). live_nodes counts the nodes the
+ * model holds; a node the model has let go may still be held for a while
+ * by a deadline timer that fired and the walk it queued, and so may its
+ * ancestors: each is in limbo until a bound on that walk. So the kernel's
+ * charge is at least live_nodes and at most live_nodes plus limbo.
+ */
+static int live_nodes;
+#define LIMBO_NS	(10 * NSEC)
+static int64_t *limbo;		/* when each node in limbo surely is freed */
+static int nlimbo, limbo_size;
+static long dives;
 static uint64_t max_id;		/* model_lock */
 static uint64_t obs_seq;	/* atomic: orders observations */
 static uint32_t gen_counter;	/* atomic */
-static long bad_calls, born_done, enospc_hits, emfile_hits, enomem_hits;
+static long bad_calls, born_done, enospc_hits, emfile_hits, enomem_hits, emlink_hits;
 static long done_seen, descendants_checked;
 
 static bool strict(void)
@@ -256,6 +277,7 @@ static int64_t now_ns(clockid_t clk)
 
 static void restore_cap(void);
 static void restore_caches(void);
+static bool write_long(const char *path, long v);
 
 static void print_last(struct thr *t)
 {
@@ -363,22 +385,71 @@ static struct kobj *ko_new(struct kobj *parent)
 	}
 	ko->refs = 1;
 	ko->parent = parent;
+	ko->depth = parent ? parent->depth + 1 : 1;
 	if (parent)
 		parent->refs++;
 	ko->values_known = true;
+	live_nodes++;
 	return ko;
 }
 
 /* model_lock held. */
+static void limbo_add(int64_t until)
+{
+	if (nlimbo == limbo_size) {
+		limbo_size = limbo_size ? 2 * limbo_size : 256;
+		limbo = realloc(limbo, limbo_size * sizeof(*limbo));
+		if (!limbo) {
+			perror("fuzz: realloc");
+			_exit(2);
+		}
+	}
+	limbo[nlimbo++] = until;
+}
+
+/* How many nodes may still be charged though the model let them go. */
+static int limbo_count(void)
+{
+	int64_t now = now_ns(CLOCK_MONOTONIC);
+	int i, n = 0;
+
+	for (i = 0; i < nlimbo; i++)
+		if (limbo[i] > now)
+			limbo[n++] = limbo[i];
+	nlimbo = n;
+	return n;
+}
+
+/*
+ * Drop a reference; free what nobody holds any more, up the chain.
+ * A linked node whose effective deadline has just passed may be held,
+ * after its fds are gone, by a deadline timer that fired (its own, or an
+ * ancestor's whose walk is passing through it), and it holds its
+ * ancestors: those go to limbo instead of straight out, and the first
+ * ancestor that stays is marked, for when it goes. model_lock held.
+ */
 static void ko_put(struct kobj *ko)
 {
+	int64_t until = 0, now = 0;
 	struct kobj *p;
 
 	while (ko && --ko->refs == 0) {
 		p = ko->parent;
+		if (ko->linked && ko->has_deadline) {
+			now = now ?: now_ns(CLOCK_MONOTONIC);
+			if (ko->deadline_ns <= now && now - ko->deadline_ns < LIMBO_NS)
+				until = now + LIMBO_NS;
+		}
+		if (ko->pinned_until > until)
+			until = ko->pinned_until;
+		if (until)
+			limbo_add(until);
+		live_nodes--;
 		free(ko);
 		ko = p;
 	}
+	if (ko && until > ko->pinned_until)
+		ko->pinned_until = until;
 }
 
 static bool cancellable_kind(uint32_t kind)
@@ -386,19 +457,33 @@ static bool cancellable_kind(uint32_t kind)
 	return kind == KCTX_KIND_CANCEL || kind == KCTX_KIND_DEADLINE;
 }
 
+/*
+ * Whether anything can have made @ko done: a cancel of it or of an
+ * ancestor whose cancels reach it, or an owner's death. The death of its
+ * owner ends a root of any kind, and may end any node; a without-cancel
+ * node is beyond its ancestors' reach. model_lock held.
+ */
+static bool ko_can_be_done(const struct kobj *ko)
+{
+	for (; ko; ko = ko->parent) {
+		if (cancellable_kind(ko->kind) || ko->owner_gone)
+			return true;
+		if (ko->detached)
+			return false;
+	}
+	return false;
+}
+
 /* Put @fd in the locked empty slot @s. model_lock held. */
-static void slot_fill(struct slot *s, int fd, struct kobj *ko, bool owner, bool new_file)
+static void slot_fill(struct slot *s, int fd, struct kobj *ko, bool owner)
 {
 	s->fd = fd;
 	s->ko = ko;
 	s->owner = owner;
 	s->gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
 	ko->refs++;
-	if (owner) {
-		if (new_file)
-			total_owners++;
+	if (owner)
 		ko->owner_slots++;
-	}
 }
 
 /* Close the locked slot @s. */
@@ -406,14 +491,20 @@ static void slot_close(struct thr *t, struct slot *s)
 {
 	struct kobj *ko = s->ko;
 
+	/* Before the close, so no thread sees its end before the model does. */
+	pthread_mutex_lock(&model_lock);
+	if (s->owner && ko->owner_slots == 1)
+		ko->owner_gone = true;
+	pthread_mutex_unlock(&model_lock);
 	if (close(s->fd))
 		fail(t, "close(%d): %s", s->fd, strerror(errno));
 	pthread_mutex_lock(&model_lock);
 	if (s->owner && --ko->owner_slots == 0) {
-		/* The owner file is released: the context is cancelled. */
-		if (!in_child)
-			total_owners--;
-		if (strict() && cancellable_kind(ko->kind)) {
+		/*
+		 * The owner file is released: the context is cancelled, and a
+		 * root is done whatever its kind.
+		 */
+		if (strict() && (cancellable_kind(ko->kind) || !ko->parent)) {
 			ko->must_be_done = true;
 			ko->must_seq = seq_next();
 		}
@@ -536,7 +627,7 @@ static void observe(struct thr *t, struct slot *s, const struct kctx_state *st,
 	} else {
 		fail(t, "err %d", st->err);
 	}
-	if (done && !ko->can_be_done)
+	if (done && !ko_can_be_done(ko))
 		fail(t, "a context that nothing can cancel is done (err %d, cause %d)",
 		     st->err, st->cause);
 	if (done && has_uc && st->user_cause >> 56 == UC_TAG) {
@@ -779,15 +870,22 @@ static void check_cloexec(struct thr *t, int fd, bool want)
 		     f < 0 ? -1 : !!(f & FD_CLOEXEC), want);
 }
 
-static void op_create(struct thr *t)
+/*
+ * KCTX_IOC_CREATE of @kind under the locked slot @ps, or with @ps -1 under
+ * /dev/kctx (a new open of it with @fresh_dev), into the locked empty slot
+ * @si, checked against the model; @what names the operation. Returns
+ * whether it made a context. The caller unlocks the slots.
+ */
+static bool do_create(struct thr *t, const char *what, uint32_t kind, int ps, bool fresh_dev,
+		      int si, bool may_fault)
 {
 	struct {
 		struct kctx_create c;
 		unsigned char tail[64];
 	} b;
 	struct kctx_create *c = &b.c;
-	int ps = -1, si, pfd = dev_fd, fd, e, dl_variant = -1, fired = 0, key_idx = 0;
-	bool fresh_dev = false, fault = false, pdone = false, powner = true;
+	int pfd = dev_fd, fd = -1, e, dl_variant = -1, fired = 0, key_idx = 0, pdepth = 0;
+	bool fault = false, pdone = false, powner = true;
 	int64_t bmono, amono, boff = 0, aoff = 0, lo = 0, hi = 0, pd = NEVER, l2, h2;
 	struct kobj *pko = NULL, *ko;
 	struct kctx_state st;
@@ -797,17 +895,7 @@ static void op_create(struct thr *t)
 	unsigned int extra = 0;
 
 	memset(&b, 0, sizeof(b));
-	c->kind = below(t, 4);
-	if (chance(t, 20))
-		fresh_dev = chance(t, 10);
-	else
-		ps = pick_filled(t, -1, true);
-	si = pick_empty(t, ps, ps < 0);
-	if (si < 0) {
-		unlock_slot(ps);
-		note(t, "create: no slot");
-		return;
-	}
+	c->kind = kind;
 	if (chance(t, 15))
 		extra = 8 * (1 + below(t, 8));
 	c->size = sizeof(*c) + extra;
@@ -820,8 +908,8 @@ static void op_create(struct thr *t)
 		c->key = keys[key_idx];
 		c->value = rnd(t);
 	}
-	fault = have_fail_nth && !in_child && chance(t, 3);
-	note(t, "create %s%s under %s%d into slot %d, size %u, flags %#x, dl %d%s",
+	fault = have_fail_nth && !in_child && may_fault && chance(t, 3);
+	note(t, "%s %s%s under %s%d into slot %d, size %u, flags %#x, dl %d%s", what,
 	     kind_name(c->kind), fault ? " (fail-nth 1)" : "",
 	     ps >= 0 ? "slot " : (fresh_dev ? "new /dev/kctx " : "/dev/kctx "),
 	     ps, si, c->size, c->flags, dl_variant, "");
@@ -832,6 +920,7 @@ static void op_create(struct thr *t)
 		pthread_mutex_lock(&model_lock);
 		pko = slots[ps].ko;
 		pko->refs++;
+		pdepth = pko->depth;
 		pdone = pko->done;
 		perr = pko->err;
 		pcause = pko->cause;
@@ -880,9 +969,16 @@ static void op_create(struct thr *t)
 			count(&enospc_hits);
 			if (cap_model < 0 && strict())
 				fail(t, "ENOSPC, but the cap is %ld", cap_orig);
-			if (strict() && total_owners < cap_model)
-				fail(t, "ENOSPC with %d owner fds, below the cap of %ld",
-				     total_owners, cap_model);
+			/* Every node is charged until it is freed. */
+			if (strict() && live_nodes + limbo_count() < cap_model)
+				fail(t, "ENOSPC with %d contexts alive (and %d a fired deadline "
+				     "may hold), below the cap of %ld", live_nodes, nlimbo,
+				     cap_model);
+			break;
+		case EMLINK:
+			count(&emlink_hits);
+			if (pdepth < KCTX_MAX_DEPTH)
+				fail(t, "EMLINK under a context at depth %d", pdepth);
 			break;
 		case ENOMEM:
 			count(&enomem_hits);
@@ -897,16 +993,19 @@ static void op_create(struct thr *t)
 		default:
 			fail(t, "create failed: %s", strerror(e));
 		}
-		if (fired && e != ENOMEM && e != ENOSPC)
+		if (fired && e != ENOMEM && e != ENOSPC && e != EMLINK)
 			fail(t, "an injected allocation failure gave %s", strerror(e));
 		pthread_mutex_unlock(&model_lock);
+		fd = -1;
 		goto out;
 	}
 	if (fired)
 		fail(t, "create succeeded through an injected allocation failure");
-	if (strict() && cap_model >= 0 && total_owners >= cap_model)
-		fail(t, "create succeeded with %d owner fds, at the cap of %ld",
-		     total_owners, cap_model);
+	if (pdepth >= KCTX_MAX_DEPTH)
+		fail(t, "made a child of a context at depth %d", pdepth);
+	if (strict() && cap_model >= 0 && live_nodes >= cap_model)
+		fail(t, "create succeeded with %d contexts alive, at the cap of %ld",
+		     live_nodes, cap_model);
 	ko = ko_new(pko);
 	ko->parent_id = pko ? pko->id : 1;
 	ko->detached = c->kind == KCTX_KIND_WITHOUT_CANCEL;
@@ -919,7 +1018,7 @@ static void op_create(struct thr *t)
 		ko->vmask |= 1U << key_idx;
 		ko->vals[key_idx] = c->value;
 	}
-	slot_fill(&slots[si], fd, ko, true, true);
+	slot_fill(&slots[si], fd, ko, true);
 	ko->refs--;	/* the slot holds it */
 	pthread_mutex_unlock(&model_lock);
 	check_cloexec(t, fd, !(c->flags & KCTX_FD_NO_CLOEXEC));
@@ -950,8 +1049,9 @@ static void op_create(struct thr *t)
 		fail(t, "asked for kind %u, got %u", c->kind, st.kind);
 	}
 	ko->kind = st.kind;
-	ko->can_be_done = cancellable_kind(st.kind) ||
-		(!ko->detached && pko && pko->can_be_done);
+	/* Born done, it is linked nowhere: no deadline's walk can hold it. */
+	ko->linked = !pdone && !(st.kind == KCTX_KIND_DEADLINE &&
+				 (int64_t)st.deadline_ns <= bmono);
 	if (st.kind == KCTX_KIND_DEADLINE) {
 		if (!(st.state & KCTX_STATE_DEADLINE) || (int64_t)st.deadline_ns < lo ||
 		    (int64_t)st.deadline_ns > hi || (int64_t)st.deadline_ns >= pd)
@@ -993,7 +1093,98 @@ out:
 		ko_put(pko);
 		pthread_mutex_unlock(&model_lock);
 	}
+	return fd >= 0;
+}
+
+static void op_create(struct thr *t)
+{
+	uint32_t kind = below(t, 4);
+	bool fresh_dev = false;
+	int ps = -1, si;
+
+	if (chance(t, 20))
+		fresh_dev = chance(t, 10);
+	else
+		ps = pick_filled(t, -1, true);
+	si = pick_empty(t, ps, ps < 0);
+	if (si < 0) {
+		unlock_slot(ps);
+		note(t, "create: no slot");
+		return;
+	}
+	do_create(t, "create", kind, ps, fresh_dev, si, true);
 	unlock_slot(si);
+	unlock_slot(ps);
+}
+
+/* Pick and lock a slot holding an owner fd, as pick_filled() does; -1 if none. */
+static int pick_owner(struct thr *t)
+{
+	int start = below(t, nslots), k, i;
+
+	for (k = 0; k < nslots; k++) {
+		i = (start + k) % nslots;
+		pthread_mutex_lock(&slots[i].lock);
+		if (slots[i].fd >= 0 && slots[i].owner)
+			return i;
+		pthread_mutex_unlock(&slots[i].lock);
+	}
+	return -1;
+}
+
+/*
+ * Chain and close: a child of an owner fd, then that fd closed. The parent
+ * lives on, held by its child, and charged; if the fd was its owner's last,
+ * it is done, and the child with it. Repeated, this makes chains that are
+ * deep without holding fds. Now and then (one thread, with the cap raised
+ * to fit) it dives: it goes on until the chain is KCTX_MAX_DEPTH deep and
+ * the next create is EMLINK, then often closes the chain's last fd, which
+ * frees the whole chain at once, and puts the cap back.
+ */
+static void op_chain(struct thr *t)
+{
+	bool dive = strict() && chance(t, 1), raised = false;
+	int ps = pick_owner(t), si, steps = 1, k;
+	long old_cap = cap_model, need;
+
+	note(t, "chain under slot %d%s", ps, dive ? ", dive" : "");
+	if (ps < 0)
+		return;
+	if (dive) {
+		pthread_mutex_lock(&model_lock);
+		steps = KCTX_MAX_DEPTH - slots[ps].ko->depth + 1;
+		need = live_nodes + limbo_count() + steps + 8;
+		if (cap_model >= 0 && cap_model < need) {
+			if (!write_long(CAP_PARAM, need))
+				fail(t, "writing " CAP_PARAM ": %s", strerror(errno));
+			cap_model = need;
+			raised = true;
+		}
+		pthread_mutex_unlock(&model_lock);
+		count(&dives);
+	}
+	for (k = 0; k < steps; k++) {
+		si = pick_empty(t, ps, false);
+		if (si < 0)
+			break;
+		if (!do_create(t, dive ? "chain (dive)" : "chain", below(t, 4), ps, false, si,
+			       !dive)) {
+			unlock_slot(si);
+			break;
+		}
+		slot_close(t, &slots[ps]);
+		unlock_slot(ps);
+		ps = si;
+	}
+	if (dive && raised && chance(t, 60)) {
+		note(t, "chain: close the dive's last fd, cap back to %ld", old_cap);
+		slot_close(t, &slots[ps]);
+		pthread_mutex_lock(&model_lock);
+		if (!write_long(CAP_PARAM, old_cap))
+			fail(t, "writing " CAP_PARAM ": %s", strerror(errno));
+		cap_model = old_cap;
+		pthread_mutex_unlock(&model_lock);
+	}
 	unlock_slot(ps);
 }
 
@@ -1155,7 +1346,7 @@ static void op_watch(struct thr *t)
 		fail(t, "watch: %s", strerror(e));
 	}
 	pthread_mutex_lock(&model_lock);
-	slot_fill(&slots[di], fd, slots[si].ko, false, false);
+	slot_fill(&slots[di], fd, slots[si].ko, false);
 	pthread_mutex_unlock(&model_lock);
 	check_cloexec(t, fd, !b.w.flags);
 	state_of(t, &slots[di], 0, false, &st);
@@ -1332,7 +1523,7 @@ static void op_dup(struct thr *t)
 		fail(t, "dup: %s", strerror(errno));
 	}
 	pthread_mutex_lock(&model_lock);
-	slot_fill(&slots[di], fd, slots[si].ko, slots[si].owner, false);
+	slot_fill(&slots[di], fd, slots[si].ko, slots[si].owner);
 	pthread_mutex_unlock(&model_lock);
 	state_of(t, &slots[di], 0, false, &st);
 out:
@@ -1438,7 +1629,7 @@ static void op_scm(struct thr *t)
 			continue;
 		}
 		pthread_mutex_lock(&model_lock);
-		slot_fill(&slots[di[k]], fds[k], slots[si].ko, slots[si].owner, false);
+		slot_fill(&slots[di[k]], fds[k], slots[si].ko, slots[si].owner);
 		pthread_mutex_unlock(&model_lock);
 		state_of(t, &slots[di[k]], 0, false, &st);
 	}
@@ -1560,7 +1751,8 @@ static void op_fork(struct thr *t)
 		ko = ko_new(NULL);
 		ko->parent_id = 1;
 		ko->detached = msg.kind == KCTX_KIND_WITHOUT_CANCEL;
-		ko->can_be_done = cancellable_kind(msg.kind);
+		ko->owner_gone = !msg.owner;
+		ko->linked = true;
 		if (msg.has_key) {
 			ko->vmask = 1U << msg.key_idx;
 			ko->vals[msg.key_idx] = msg.value;
@@ -1573,17 +1765,18 @@ static void op_fork(struct thr *t)
 		ko->kind = msg.kind;
 		ko->has_deadline = st.state & KCTX_STATE_DEADLINE;
 		ko->deadline_ns = st.deadline_ns;
-		/* A watcher's context lost its only owner with the child. */
-		if (!msg.owner && ko->can_be_done) {
+		/* A watcher's context, a root, lost its only owner with the child. */
+		if (!msg.owner) {
 			ko->must_be_done = true;
 			ko->must_seq = 0;
 		}
-		slot_fill(&slots[di], fd, ko, msg.owner, true);
+		slot_fill(&slots[di], fd, ko, msg.owner);
 		ko->refs--;
 		pthread_mutex_unlock(&model_lock);
 		state_of(t, &slots[di], 0, false, &st);
-		if (!msg.owner && ko->can_be_done && st.cause != -EOWNERDEAD)
-			fail(t, "the child's context, its owner gone, has cause %d", st.cause);
+		if (!msg.owner && st.cause != -EOWNERDEAD)
+			fail(t, "the child's %s context, its owner gone, has cause %d",
+			     kind_name(msg.kind), st.cause);
 		unlock_slot(di);
 	}
 out:
@@ -2066,7 +2259,7 @@ static void op_squeeze(struct thr *t)
 {
 	struct kctx_create c = { .size = sizeof(c), .kind = KCTX_KIND_CANCEL };
 	struct kctx_watch w = { .size = sizeof(w) };
-	int si = pick_filled(t, -1, true), low, r, e;
+	int si = pick_filled(t, -1, true), low, r, e, pdepth = 0;
 	bool watch = chance(t, 50) && si >= 0;
 	struct rlimit squeezed;
 
@@ -2077,6 +2270,11 @@ static void op_squeeze(struct thr *t)
 		c.deadline_sec = 3600;
 	}
 	note(t, "squeeze, then %s slot %d (kind %u)", watch ? "watch" : "create", si, c.kind);
+	if (!watch && si >= 0 && slots[si].owner) {
+		pthread_mutex_lock(&model_lock);
+		pdepth = slots[si].ko->depth;
+		pthread_mutex_unlock(&model_lock);
+	}
 	low = fcntl(dev_fd, F_DUPFD_CLOEXEC, 0);
 	if (low < 0)
 		goto out;
@@ -2096,9 +2294,14 @@ static void op_squeeze(struct thr *t)
 	if (r >= 0) {
 		if (!mt)
 			fail(t, "a new fd (%d) beyond RLIMIT_NOFILE %d", r, low);
+		if (pdepth >= KCTX_MAX_DEPTH)
+			fail(t, "made a child of a context at depth %d", pdepth);
 		close(r);	/* a thread closed a lower fd meanwhile */
 	} else if (e == EMFILE) {
 		count(&emfile_hits);
+	} else if (e == EMLINK && pdepth >= KCTX_MAX_DEPTH) {
+		/* Either check may come first. */
+		count(&emlink_hits);
 	} else if (!(e == ENOSPC && !watch)) {
 		fail(t, "at RLIMIT_NOFILE: %s, want EMFILE", strerror(e));
 	}
@@ -2160,6 +2363,9 @@ static void run_op(struct thr *t, enum op op)
 		break;
 	case OP_SQUEEZE:
 		op_squeeze(t);
+		break;
+	case OP_CHAIN:
+		op_chain(t);
 		break;
 	case OP_NR:
 		break;
@@ -2259,7 +2465,8 @@ static void run_phase(uint64_t s, long ops, int threads)
 	pthread_rwlock_init(&fork_lock, &ra);
 	if (getrlimit(RLIMIT_NOFILE, &nofile))
 		setup_failed("getrlimit");
-	total_owners = 0;
+	live_nodes = 0;
+	nlimbo = 0;
 	per = ops / threads;
 	for (k = 0; k < threads; k++) {
 		t = &thrs[k];
@@ -2325,8 +2532,8 @@ static void run_phase(uint64_t s, long ops, int threads)
 		for (j = 0; j < OP_NR; j++)
 			total_counts[j] += thrs[k].counts[j];
 	}
-	if (total_owners)
-		fail(t, "the model still counts %d owner fds", total_owners);
+	if (live_nodes)
+		fail(t, "the model still counts %d contexts", live_nodes);
 	/* A fired deadline's walk may still be queued: give it 10 s. */
 	for (i = 0; i < 1000; i++) {
 		left = tree_after(id0, false);
@@ -2340,20 +2547,32 @@ static void run_phase(uint64_t s, long ops, int threads)
 		     left == 1 ? "" : "s", left == 1 ? "is" : "are");
 	}
 	if (cap_orig >= 0) {
-		/* Nothing is charged to us any more: exactly the cap fits. */
-		int fds[5], r;
+		/*
+		 * Nothing is charged to us any more: exactly the cap fits. A
+		 * fired deadline's walk may hold its node a little after the
+		 * node left the tree: 10 s more for that.
+		 */
+		struct kctx_create c = { .size = sizeof(c) };
+		int fds[5], r, e;
 
 		if (!write_long(CAP_PARAM, 5))
 			fail(t, "writing " CAP_PARAM);
-		for (k = 0; k < 5; k++) {
-			struct kctx_create c = { .size = sizeof(c) };
-
-			fds[k] = ioctl(dev_fd, KCTX_IOC_CREATE, &c);
-			if (fds[k] < 0)
+		for (i = 0; ; i++) {
+			for (k = 0; k < 5; k++) {
+				fds[k] = ioctl(dev_fd, KCTX_IOC_CREATE, &c);
+				if (fds[k] < 0)
+					break;
+			}
+			if (k == 5)
+				break;
+			e = errno;
+			for (j = 0; j < k; j++)
+				close(fds[j]);
+			if (e != ENOSPC || i == 1000)
 				fail(t, "with the cap at 5, creation %d failed: %s", k + 1,
-				     strerror(errno));
+				     strerror(e));
+			usleep(10000);
 		}
-		struct kctx_create c = { .size = sizeof(c) };
 
 		r = ioctl(dev_fd, KCTX_IOC_CREATE, &c);
 		if (r >= 0 || errno != ENOSPC)
@@ -2370,9 +2589,10 @@ static void run_phase(uint64_t s, long ops, int threads)
 	for (j = 0; j < OP_NR; j++)
 		printf(" %s %ld", op_names[j], total_counts[j]);
 	printf("\nfuzz: %ld malformed calls; %ld seen done; %ld born done under a done parent;"
-	       " %ld descendants checked; ENOSPC %ld, EMFILE %ld, injected ENOMEM %ld\n",
+	       " %ld descendants checked; ENOSPC %ld, EMFILE %ld, injected ENOMEM %ld,"
+	       " EMLINK %ld; %ld dives to KCTX_MAX_DEPTH\n",
 	       bad_calls, done_seen, born_done, descendants_checked, enospc_hits,
-	       emfile_hits, enomem_hits);
+	       emfile_hits, enomem_hits, emlink_hits, dives);
 	if (left == 0)
 		printf("fuzz: no context made in the run is left in the tree\n");
 	else
@@ -2383,7 +2603,7 @@ static void run_phase(uint64_t s, long ops, int threads)
 	free(thrs);
 	pthread_rwlock_destroy(&fork_lock);
 	bad_calls = done_seen = born_done = descendants_checked = 0;
-	enospc_hits = emfile_hits = enomem_hits = 0;
+	enospc_hits = emfile_hits = enomem_hits = emlink_hits = dives = 0;
 }
 
 static void usage(void)
