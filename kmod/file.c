@@ -30,12 +30,30 @@ struct kctx_eventfd {
 	struct list_head node;
 };
 
-static const struct file_operations kctx_file_fops;
+static const struct file_operations kctx_owner_fops, kctx_watch_fops;
 
 /* The userspace side of the context behind @file, or NULL if it is not a context fd. */
 static struct kctx_uctx *kctx_uctx_of(struct file *file)
 {
-	return file->f_op == &kctx_file_fops ? file->private_data : NULL;
+	if (file->f_op != &kctx_owner_fops && file->f_op != &kctx_watch_fops)
+		return NULL;
+	return file->private_data;
+}
+
+/**
+ * kctx_file_owner() - whether a context file is its context's owner file
+ * @file: a context file
+ *
+ * Owners and watchers differ in their file_operations alone, so that both
+ * are O_RDWR files to the VFS and behave alike where kctx says nothing
+ * (read() and write() fail with EINVAL on either).
+ *
+ * Context: Any context.
+ * Return: true for the owner file.
+ */
+bool kctx_file_owner(const struct file *file)
+{
+	return file->f_op == &kctx_owner_fops;
 }
 
 static void kctx_uctx_wake(struct kctx_hook *hook)
@@ -124,7 +142,7 @@ static void kctx_uctx_put(struct kctx_uctx *uc)
 	kfree(uc);
 }
 
-static int kctx_file_release(struct inode *inode, struct file *file)
+static int kctx_owner_release(struct inode *inode, struct file *file)
 {
 	struct kctx_uctx *uc = file->private_data;
 	struct kctx_why why = {
@@ -138,11 +156,15 @@ static int kctx_file_release(struct inode *inode, struct file *file)
 	 * so that kernel work done for a dead process stops. First, so that
 	 * this context's own eventfds and pollers see it.
 	 */
-	if (kctx_file_owner(file)) {
-		kctx_end_why(uc->ctx, &why);
-		kctx_uctx_detach_eventfds(uc);
-	}
+	kctx_end_why(uc->ctx, &why);
+	kctx_uctx_detach_eventfds(uc);
 	kctx_uctx_put(uc);
+	return 0;
+}
+
+static int kctx_watch_release(struct inode *inode, struct file *file)
+{
+	kctx_uctx_put(file->private_data);
 	return 0;
 }
 
@@ -191,9 +213,19 @@ static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
 	mutex_unlock(&uc->lock);
 }
 
-static const struct file_operations kctx_file_fops = {
+static const struct file_operations kctx_owner_fops = {
 	.owner = THIS_MODULE,
-	.release = kctx_file_release,
+	.release = kctx_owner_release,
+	.poll = kctx_file_poll,
+	.unlocked_ioctl = kctx_file_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = kctx_file_show_fdinfo,
+	.llseek = noop_llseek,
+};
+
+static const struct file_operations kctx_watch_fops = {
+	.owner = THIS_MODULE,
+	.release = kctx_watch_release,
 	.poll = kctx_file_poll,
 	.unlocked_ioctl = kctx_file_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -229,8 +261,7 @@ struct file *kctx_file_create(struct kctx *ctx)
 	INIT_LIST_HEAD(&uc->eventfds);
 	uc->done.fn = kctx_uctx_wake;
 
-	/* Owners may write, watchers only read: FMODE_WRITE tells them apart. */
-	file = anon_inode_getfile("[kctx]", &kctx_file_fops, uc, O_RDWR);
+	file = anon_inode_getfile("[kctx]", &kctx_owner_fops, uc, O_RDWR);
 	if (IS_ERR(file)) {
 		kfree(uc);
 		return file;
@@ -253,7 +284,7 @@ struct file *kctx_file_watch(struct kctx_uctx *uc)
 	struct file *file;
 
 	refcount_inc(&uc->files);
-	file = anon_inode_getfile("[kctx]", &kctx_file_fops, uc, O_RDONLY);
+	file = anon_inode_getfile("[kctx]", &kctx_watch_fops, uc, O_RDWR);
 	if (IS_ERR(file))
 		kctx_uctx_put(uc);
 	return file;

@@ -34,12 +34,7 @@ struct kctx_uctx {
 	unsigned int nr_eventfds;	/* M: at most KCTX_MAX_EVENTFDS */
 };
 
-/* An owner fd may cancel, create and attach; FMODE_WRITE marks it. */
-static inline bool kctx_file_owner(const struct file *file)
-{
-	return file->f_mode & FMODE_WRITE;
-}
-
+bool kctx_file_owner(const struct file *file);
 struct file *kctx_file_create(struct kctx *ctx);
 struct file *kctx_file_watch(struct kctx_uctx *uc);
 int kctx_file_attach_eventfd(struct kctx_uctx *uc, int eventfd);
