@@ -191,6 +191,23 @@ splat() {
 	grep -a -E "$re" "$1" | grep -a -v -E "$skip" | head -n 1 | tr -d '\r' || true
 }
 
+# retry_summary FILE: "run-vm retries: N", and when N > 0 the lines run-vm
+# appended to FILE (its KCTX_RETRY_LOG, one per retry: the kernel and the
+# first line of the crash), in parentheses. A missing FILE counts none.
+retry_summary() {
+	local lines=() l out
+	[ ! -e "$1" ] || mapfile -t lines <"$1"
+	out="run-vm retries: ${#lines[@]}"
+	if [ ${#lines[@]} -gt 0 ]; then
+		out+=" (${lines[0]}"
+		for l in "${lines[@]:1}"; do
+			out+="; $l"
+		done
+		out+=")"
+	fi
+	echo "$out"
+}
+
 # kcsan_races LOG: one line per KCSAN report in the console log LOG, its
 # title prefixed with "kctx " when a frame of either access is in a kctx
 # module (kctx, kctx_pump, kctx_test, ...), else with "other ".
