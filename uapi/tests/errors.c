@@ -148,27 +148,11 @@ TEST(full_fd_table_is_emfile_and_leaves_nothing_behind)
 	ASSERT_EQ(fd, first);
 }
 
-static void set_cap(const char *n)
-{
-	int fd = open("/sys/module/kctx/parameters/max_contexts_per_user", O_WRONLY);
-
-	if (fd < 0)
-		SKIP("no max_contexts_per_user parameter");
-	ASSERT_EQ(write(fd, n, strlen(n)), (ssize_t)strlen(n));
-	close(fd);
-}
-
-static void restore_cap(void)
-{
-	set_cap("65536");
-}
-
 TEST(user_cap_is_enospc_and_recovers)
 {
 	int dev = kt_dev(), fds[4], i;
 
-	atexit(restore_cap);	/* also when an assertion ends the test */
-	set_cap("3");
+	kt_set_cap(3);
 	for (i = 0; i < 3; i++)
 		ASSERT_GE(fds[i] = kt_create(dev, KCTX_KIND_CANCEL, 0), 0);
 	ASSERT_ERRNO(kt_create(dev, KCTX_KIND_CANCEL, 0), ENOSPC);
@@ -193,8 +177,7 @@ TEST(malformed_create_at_the_cap_is_einval)
 	int dev = kt_dev();
 	size_t i;
 
-	atexit(restore_cap);
-	set_cap("1");
+	kt_set_cap(1);
 	ASSERT_GE(kt_create(dev, KCTX_KIND_CANCEL, 0), 0);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		bad[i].size = sizeof(bad[i]);

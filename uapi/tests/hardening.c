@@ -29,7 +29,6 @@
 
 #include "harness.h"
 
-#define CAP		"/sys/module/kctx/parameters/max_contexts_per_user"
 #define TREE		"/sys/kernel/debug/kctx/tree"
 #define TRACEFS		"/sys/kernel/tracing"
 #define NS_LAST_PID	"/proc/sys/kernel/ns_last_pid"
@@ -37,36 +36,13 @@
 #define USER_A		65534	/* nobody */
 #define USER_B		65533
 
-static char saved_cap[32];
-
-static void restore_cap(void)
-{
-	if (saved_cap[0])
-		kt_write_file(CAP, saved_cap);
-}
-
-/* Set the per-user cap; the old value comes back at exit. */
-static void set_cap(long n)
-{
-	char buf[32];
-
-	if (!saved_cap[0]) {
-		if (kt_read_file(CAP, saved_cap, sizeof(saved_cap)) || !saved_cap[0])
-			SKIP("no " CAP);
-		saved_cap[strcspn(saved_cap, "\n")] = 0;
-		atexit(restore_cap);
-	}
-	snprintf(buf, sizeof(buf), "%ld", n);
-	ASSERT_EQ(kt_write_file(CAP, buf), 0);
-}
-
 /* At least @n contexts per user (the default, 65536, is plenty). */
 static void cap_at_least(long n)
 {
 	char buf[32];
 
-	if (!kt_read_file(CAP, buf, sizeof(buf)) && atol(buf) < n)
-		set_cap(n);
+	if (!kt_read_file(KT_CAP, buf, sizeof(buf)) && atol(buf) < n)
+		kt_set_cap(n);
 }
 
 /* Room for @n fds; returns the old limit. */
@@ -170,7 +146,7 @@ TEST(cap_charges_every_context_of_a_chain_until_the_chain_is_freed)
 	int dev = kt_dev(), ready[2], go[2];
 	pid_t a, b;
 
-	set_cap(CHAIN_CAP);
+	kt_set_cap(CHAIN_CAP);
 	ASSERT_EQ(pipe(ready), 0);
 	ASSERT_EQ(pipe(go), 0);
 	a = fork();

@@ -116,6 +116,31 @@ static inline int kt_read_file(const char *path, char *buf, size_t size)
 	return n < 0 ? -1 : 0;
 }
 
+#define KT_CAP		"/sys/module/kctx/parameters/max_contexts_per_user"
+
+static char kt_saved_cap[32];
+
+static inline void kt_restore_cap(void)
+{
+	if (kt_saved_cap[0])
+		kt_write_file(KT_CAP, kt_saved_cap);
+}
+
+/* Set kctx's per-user cap; the value it had comes back at exit. */
+static inline void kt_set_cap(long n)
+{
+	char buf[32];
+
+	if (!kt_saved_cap[0]) {
+		if (kt_read_file(KT_CAP, kt_saved_cap, sizeof(kt_saved_cap)) || !kt_saved_cap[0])
+			SKIP("no " KT_CAP);
+		kt_saved_cap[strcspn(kt_saved_cap, "\n")] = 0;
+		atexit(kt_restore_cap);
+	}
+	snprintf(buf, sizeof(buf), "%ld", n);
+	ASSERT_EQ(kt_write_file(KT_CAP, buf), 0);
+}
+
 static inline int64_t kt_now_ns(void)
 {
 	struct timespec ts;

@@ -23,47 +23,13 @@
 
 #include "harness.h"
 
-#define CAP		"/sys/module/kctx/parameters/max_contexts_per_user"
 #define CGROOT		"/sys/fs/cgroup"
 #define MAX_FDS		16384
 #define WAIT_NS		(30 * 1000000000LL)
 
-static char saved_cap[32];
 static char cg[128];
 /* Where a child keeps its fds: in memory locked before it enters a group. */
 static int fds[MAX_FDS];
-
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return n < 0 ? -1 : 0;
-}
-
-static void restore_cap(void)
-{
-	if (saved_cap[0])
-		kt_write_file(CAP, saved_cap);
-}
-
-static void set_cap(int n)
-{
-	char buf[16];
-
-	if (!saved_cap[0]) {
-		if (read_file(CAP, saved_cap, sizeof(saved_cap)))
-			SKIP("no " CAP);
-		atexit(restore_cap);
-	}
-	snprintf(buf, sizeof(buf), "%d", n);
-	ASSERT_EQ(kt_write_file(CAP, buf), 0);
-}
 
 /* Wait, with a deadline, for an eventfd to be signalled. */
 static void wait_efd(int efd)
@@ -95,7 +61,7 @@ TEST(cap_counts_every_process_of_a_user_and_not_other_users)
 	int dev = kt_dev(), held = eventfd(0, 0), go = eventfd(0, 0), i, fd;
 	pid_t holder, other;
 
-	set_cap(8);
+	kt_set_cap(8);
 	holder = fork();
 	if (holder == 0) {
 		for (i = 0; i < 8; i++)
@@ -146,7 +112,7 @@ TEST(largest_tree_the_cap_allows_cancels_and_frees_cleanly)
 	struct rlimit rl = { cap + 64, cap + 64 };
 	int dev = kt_dev(), *all, n = 0, i;
 
-	set_cap(cap);
+	kt_set_cap(cap);
 	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	ASSERT_EQ(setuid(65534), 0);
 	all = calloc(cap, sizeof(*all));
@@ -186,7 +152,7 @@ static void tree(char *buf, size_t size)
 {
 	char *p, *q;
 
-	if (read_file("/sys/kernel/debug/kctx/tree", buf, size))
+	if (kt_read_file("/sys/kernel/debug/kctx/tree", buf, size))
 		SKIP("no /sys/kernel/debug/kctx/tree");
 	ASSERT_TRUE(strlen(buf) < size - 1);
 	while ((p = strstr(buf, " deadline_in_ns="))) {
@@ -246,7 +212,7 @@ static void cg_setup(const char *max)
 		mounted_cgroup2 = 1;
 	}
 	atexit(cg_cleanup);
-	if (read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) || !strstr(buf, "memory"))
+	if (kt_read_file(CGROOT "/cgroup.controllers", buf, sizeof(buf)) || !strstr(buf, "memory"))
 		SKIP("cgroup2 has no memory controller: no CONFIG_MEMCG?");
 	ASSERT_EQ(kt_write_file(CGROOT "/cgroup.subtree_control", "+memory"), 0);
 	snprintf(cg, sizeof(cg), CGROOT "/kctx-limits-%d", getpid());
@@ -291,7 +257,7 @@ static long long cg_current(void)
 	char path[192], buf[32];
 
 	snprintf(path, sizeof(path), "%s/memory.current", cg);
-	ASSERT_EQ(read_file(path, buf, sizeof(buf)), 0);
+	ASSERT_EQ(kt_read_file(path, buf, sizeof(buf)), 0);
 	return atoll(buf);
 }
 
@@ -413,7 +379,7 @@ TEST(context_nodes_are_charged_to_the_callers_memory_cgroup)
 	int dev = kt_dev();
 	char size[32];
 
-	ASSERT_EQ(read_file("/sys/kernel/slab/kctx/slab_size", size, sizeof(size)), 0);
+	ASSERT_EQ(kt_read_file("/sys/kernel/slab/kctx/slab_size", size, sizeof(size)), 0);
 	node = atoll(size);
 	cg_setup("2M");
 	fill(v, dev, 1);
