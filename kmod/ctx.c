@@ -21,6 +21,15 @@ struct kctx kctx_bg = {
 
 static atomic64_t kctx_last_id = ATOMIC64_INIT(1);
 
+const char *const kctx_kind_names[KCTX_NODE_NR_KINDS] = {
+	[KCTX_NODE_BACKGROUND] = "background",
+	[KCTX_NODE_CANCEL] = "cancel",
+	[KCTX_NODE_DEADLINE] = "deadline",
+	[KCTX_NODE_VALUE] = "value",
+	[KCTX_NODE_USER_VALUE] = "user_value",
+	[KCTX_NODE_DETACHED] = "detached",
+};
+
 /**
  * kctx_background() - the root context
  *
@@ -74,6 +83,11 @@ struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp
 	ctx = kmem_cache_zalloc(kctx_caches[kind], gfp);
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
+	ctx->id = atomic64_inc_return(&kctx_last_id);
+	if (kctx_leaks_add(ctx, gfp)) {
+		kmem_cache_free(kctx_caches[kind], ctx);
+		return ERR_PTR(-ENOMEM);
+	}
 	refcount_set(&ctx->ref, 1);
 	ctx->kind = kind;
 	ctx->depth = parent->depth == U16_MAX ? U16_MAX : parent->depth + 1;
@@ -82,7 +96,6 @@ struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp
 	init_completion(&ctx->done);
 	ctx->parent = kctx_get(parent);
 	ctx->deadline = kind == KCTX_NODE_DETACHED ? KTIME_MAX : parent->deadline;
-	ctx->id = atomic64_inc_return(&kctx_last_id);
 	ctx->site = site;
 	return ctx;
 }
@@ -350,6 +363,7 @@ static void kctx_free_rcu(struct rcu_head *rcu)
 {
 	struct kctx *ctx = container_of(rcu, struct kctx, rcu);
 
+	kctx_leaks_del(ctx);
 	kmem_cache_free(kctx_caches[ctx->kind], ctx);
 }
 

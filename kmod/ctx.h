@@ -114,6 +114,7 @@ struct kctx_timer {
 };
 
 extern struct kctx kctx_bg;
+extern const char *const kctx_kind_names[KCTX_NODE_NR_KINDS];
 extern const struct kctx_why kctx_why_deadline;
 extern struct workqueue_struct *kctx_wq;
 extern struct kmem_cache *kctx_caches[KCTX_NODE_NR_KINDS];
@@ -189,6 +190,12 @@ extern struct lockdep_map kctx_hook_map;
 /* For the calls a hook must not make (hook.c): they take node locks. */
 #define kctx_assert_no_hook()						\
 	lockdep_assert(!lock_is_held(&kctx_hook_map))
+
+/* leak.c */
+void kctx_leaks_init(void);
+int kctx_leaks_add(struct kctx *ctx, gfp_t gfp);
+void kctx_leaks_del(struct kctx *ctx);
+void kctx_leaks_report(void);
 
 /* user.c */
 int kctx_user_charge(kuid_t uid);

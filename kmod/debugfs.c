@@ -19,15 +19,6 @@
 
 static struct dentry *kctx_debugfs_dir;
 
-static const char *const kctx_kind_names[KCTX_NODE_NR_KINDS] = {
-	[KCTX_NODE_BACKGROUND] = "background",
-	[KCTX_NODE_CANCEL] = "cancel",
-	[KCTX_NODE_DEADLINE] = "deadline",
-	[KCTX_NODE_VALUE] = "value",
-	[KCTX_NODE_USER_VALUE] = "user_value",
-	[KCTX_NODE_DETACHED] = "detached",
-};
-
 static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 			       unsigned int depth)
 {

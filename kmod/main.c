@@ -47,6 +47,7 @@ static int __init kctx_init(void)
 {
 	int err;
 
+	kctx_leaks_init();
 	err = kctx_caches_create();
 	if (err)
 		goto err_destroy_caches;
@@ -93,6 +94,8 @@ static void __exit kctx_exit(void)
 	destroy_workqueue(kctx_wq);
 	/* Nodes are freed by RCU callbacks, which must all have run. */
 	rcu_barrier();
+	/* What is left, somebody leaked; the slab would only count it. */
+	kctx_leaks_report();
 	kctx_caches_destroy();
 }
 

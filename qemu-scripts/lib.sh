@@ -186,6 +186,8 @@ splat() {
 	# lockdep switching itself off is a failure: nothing is checked after it.
 	re+='|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON'
 	re+='|trying to register non-static key'
+	# A consumer leaked contexts (kmod/leak.c); the lines after name them.
+	re+='|kctx: [0-9]+ contexts? still held at unload'
 	local skip='^$'
 	[ "${2:-}" != kcsan ] || skip='BUG: KCSAN: '
 	grep -a -E "$re" "$1" | grep -a -v -E "$skip" | head -n 1 | tr -d '\r' || true
