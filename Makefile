@@ -5,7 +5,7 @@
 KERNEL ?= stock
 Q := qemu-scripts
 
-.PHONY: help demo check stress vm kdir module lint clean kunit-uml bench bench-uml
+.PHONY: help demo check stress vm kdir module lint htmldocs clean kunit-uml bench bench-uml
 
 help:
 	@echo 'kctx: Go-style contexts for the Linux kernel'
@@ -20,7 +20,10 @@ help:
 	@echo '  make vm [KERNEL=debug]     a shell in the VM with kctx loaded (Ctrl-A x quits)'
 	@echo '  make kdir [KERNEL=debug]   print the kernel build directory modules build against'
 	@echo '  make module [KERNEL=debug] build kctx.ko (and kctx_test.ko on debug) into build/KERNEL'
-	@echo '  make lint                  checkpatch --strict, kernel-doc -Wall and sparse'
+	@echo '  make lint                  checkpatch --strict, kernel-doc -Wall, sparse, the syzkaller'
+	@echo '                             description'\''s check and htmldocs'
+	@echo '  make htmldocs              Documentation/ in HTML (Sphinx -W, the kernel'\''s kernel-doc)'
+	@echo '                             into build/htmldocs; prints the index'
 	@echo '  make kunit-uml             kctx'\''s KUnit suites natively, in a UML kernel: under a'
 	@echo '                             minute once the kernel is cached (qemu-scripts/uml)'
 	@echo '  make bench                 kctx against Go, C++ and raw kernel primitives, in the'
@@ -54,6 +57,9 @@ module:
 
 lint:
 	$(Q)/lint
+
+htmldocs:
+	@$(Q)/htmldocs
 
 kunit-uml:
 	$(Q)/uml kunit

@@ -67,10 +67,15 @@ need_pkgs() {
 		die "apt-get install ${missing[*]} failed; see $KCTX_CACHE/apt.log"
 }
 
-# Tools every stage needs: compiler and kbuild tools, QEMU, busybox, lint.
+# Tools every stage needs: compiler and kbuild tools, QEMU, busybox, lint
+# (python3-sphinx renders Documentation/: qemu-scripts/htmldocs).
 KCTX_HOST_PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 	cpio kmod xz-utils python3 qemu-system-x86 busybox-static sparse
-	perl dwarves rsync gcc-multilib pkgconf groff-base)
+	perl dwarves rsync gcc-multilib pkgconf groff-base python3-sphinx)
+
+# The sources with kernel-doc comments: lint's kernel-doc -Wall run checks
+# every .c and .h under them, and htmldocs renders only files from them.
+KCTX_KDOC_DIRS=(kmod uapi/linux)
 
 need_host_tools() {
 	mkdir -p "$KCTX_CACHE"
