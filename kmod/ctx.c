@@ -363,7 +363,6 @@ static void kctx_free_rcu(struct rcu_head *rcu)
 {
 	struct kctx *ctx = container_of(rcu, struct kctx, rcu);
 
-	kctx_leaks_del(ctx);
 	kmem_cache_free(kctx_caches[ctx->kind], ctx);
 }
 
@@ -375,6 +374,7 @@ static void kctx_release(struct kctx *ctx)
 		put_pid(ctx->canceller);
 	if (uid_valid(ctx->charged))
 		kctx_user_uncharge(ctx->charged);
+	kctx_leaks_del(ctx);
 	call_rcu(&ctx->rcu, kctx_free_rcu);
 }
 

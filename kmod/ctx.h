@@ -192,7 +192,8 @@ extern struct lockdep_map kctx_hook_map;
 	lockdep_assert(!lock_is_held(&kctx_hook_map))
 
 /* leak.c */
-void kctx_leaks_init(void);
+int kctx_leaks_init(void);
+void kctx_leaks_exit(void);
 int kctx_leaks_add(struct kctx *ctx, gfp_t gfp);
 void kctx_leaks_del(struct kctx *ctx);
 void kctx_leaks_report(void);

@@ -47,7 +47,9 @@ static int __init kctx_init(void)
 {
 	int err;
 
-	kctx_leaks_init();
+	err = kctx_leaks_init();
+	if (err)
+		return err;
 	err = kctx_caches_create();
 	if (err)
 		goto err_destroy_caches;
@@ -74,6 +76,7 @@ err_destroy_wq:
 	destroy_workqueue(kctx_wq);
 err_destroy_caches:
 	kctx_caches_destroy();
+	kctx_leaks_exit();
 	return err;
 }
 
@@ -96,6 +99,7 @@ static void __exit kctx_exit(void)
 	rcu_barrier();
 	/* What is left, somebody leaked; the slab would only count it. */
 	kctx_leaks_report();
+	kctx_leaks_exit();
 	kctx_caches_destroy();
 }
 
