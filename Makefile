@@ -5,7 +5,7 @@
 KERNEL ?= stock
 Q := qemu-scripts
 
-.PHONY: help demo check stress vm kdir module lint htmldocs clean kunit-uml bench bench-uml
+.PHONY: help demo check stress vm kdir module lint htmldocs clean kunit-uml bench bench-uml version
 
 help:
 	@echo 'kctx: Go-style contexts for the Linux kernel'
@@ -30,6 +30,7 @@ help:
 	@echo '                             VM and in UML; writes bench/results.md and .json'
 	@echo '  make bench-uml             only the native in-kernel part (UML and host peers)'
 	@echo '  make clean                 remove build/ (cached kernels stay in ~/.cache/kctx)'
+	@echo '  make -s version            print kctx'\''s version (KCTX_VERSION in Kbuild)'
 	@echo
 	@echo 'KERNEL is stock (default), debug or kcsan (KCSAN instead of KASAN).'
 	@echo 'KCTX_KVER pins the Debian 6.12 kernel version.'
@@ -69,6 +70,9 @@ bench:
 
 bench-uml:
 	$(Q)/bench uml
+
+version:
+	@sed -n 's/^KCTX_VERSION := //p' Kbuild
 
 clean:
 	rm -rf build

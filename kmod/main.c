@@ -9,6 +9,11 @@
 
 #include "file.h"
 
+/* Kbuild defines it, from the one line that holds kctx's version. */
+#ifndef KCTX_VERSION
+#error "KCTX_VERSION is not defined: build kctx through its Kbuild"
+#endif
+
 struct workqueue_struct *kctx_wq;
 EXPORT_SYMBOL_IF_KUNIT(kctx_wq);
 struct kmem_cache *kctx_caches[KCTX_NODE_NR_KINDS];
@@ -108,4 +113,4 @@ module_exit(kctx_exit);
 
 MODULE_DESCRIPTION("Go-style cancellation contexts for kernel threads and userspace");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(KCTX_VERSION);

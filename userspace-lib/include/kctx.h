@@ -21,8 +21,13 @@
 extern "C" {
 #endif
 
-#define LIBKCTX_VERSION_MAJOR	0
-#define LIBKCTX_VERSION_MINOR	1
+/*
+ * LIBKCTX_VERSION ("0.1.0"), LIBKCTX_VERSION_MAJOR, _MINOR, _PATCH and
+ * LIBKCTX_VERSION_NUMBER (MAJOR * 1000000 + MINOR * 1000 + PATCH): the
+ * version of this header. kctx_version() and kctx_version_number() give
+ * the library's, at run time. See kctx_version(3).
+ */
+#include "kctx-version.h"
 
 /* kctx_wait(): no timeout. */
 #define KCTX_WAIT_FOREVER	((int64_t)-1)
@@ -71,6 +76,10 @@ int kctx_from_fd(int fd, kctx_t **out);
 int kctx_from_env(kctx_t **out);
 void kctx_free(kctx_t *ctx);
 const char *kctx_strerror(int err);
+
+/* The library's version */
+const char *kctx_version(void);
+int kctx_version_number(void);
 
 #ifdef __cplusplus
 }

@@ -519,3 +519,14 @@ KCTX_EXPORT const char *kctx_strerror(int err)
 		return errno_text(err);
 	}
 }
+
+/* This library's version; LIBKCTX_VERSION is the header's a program was built with. */
+KCTX_EXPORT const char *kctx_version(void)
+{
+	return LIBKCTX_VERSION;
+}
+
+KCTX_EXPORT int kctx_version_number(void)
+{
+	return LIBKCTX_VERSION_NUMBER;
+}

@@ -236,7 +236,7 @@ int kctx_tool_main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("kctx %d.%d\n", LIBKCTX_VERSION_MAJOR, LIBKCTX_VERSION_MINOR);
+		printf("kctx %s\n", kctx_version());
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
