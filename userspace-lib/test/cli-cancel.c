@@ -28,18 +28,27 @@ TEST(cancel_by_kctx_fd)
 
 TEST(cancel_by_fd_number_with_a_cause)
 {
-	kctx_t *ctx = new_root(), *other = new_root();
+	kctx_t *ctx = new_root(), *other = new_root(), *third = new_root(), *fourth = new_root();
 	pid_t pid;
 	struct cli c;
 
 	cli_pass_fd(ctx, 9);
 	cli_pass_fd(other, 8);
+	/* Above every fd the four hold, so that no dup2() closes one of them. */
+	cli_pass_fd(third, 12);
+	cli_pass_fd(fourth, 13);
 	ASSERT_EQ(cli_sh(&c, "kctx cancel --cause 42 9"), 0);
 	ASSERT_EQ(cause_of(ctx), 42);
 	ASSERT_OK(kctx_canceller(ctx, &pid));
 	ASSERT_NE(pid, getpid());
 	ASSERT_EQ(cli_sh(&c, "kctx cancel 8 -c EIO"), 0);
 	ASSERT_EQ(cause_of(other), -EIO);
+	ASSERT_EQ(cli_sh(&c, "kctx cancel --cause=-EPIPE 12"), 0);
+	ASSERT_EQ(cause_of(third), -EPIPE);
+	ASSERT_EQ(cli_sh(&c, "kctx cancel -c43 13"), 0);
+	ASSERT_EQ(cause_of(fourth), 43);
+	kctx_free(fourth);
+	kctx_free(third);
 	kctx_free(other);
 	kctx_free(ctx);
 }

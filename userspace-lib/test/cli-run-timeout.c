@@ -12,6 +12,11 @@ TEST(timeout_exits_124)
 	ASSERT_GE(c.ns, MS(200));
 	ASSERT_LT(c.ns, MS(3000));
 	ASSERT_EQ(cli_sh(&c, "kctx run -t 0.2 -- sleep 10"), 124);
+	/* GNU's forms: the value in the option's word. */
+	ASSERT_EQ(cli_sh(&c, "kctx run --timeout=200ms -- sleep 10"), 124);
+	ASSERT_GE(c.ns, MS(200));
+	ASSERT_EQ(cli_sh(&c, "kctx run -t200ms sleep 10"), 124);
+	ASSERT_GE(c.ns, MS(200));
 }
 
 TEST(timeout_reaches_the_whole_process_group)
@@ -50,6 +55,11 @@ TEST(timeout_then_kill_after)
 			 "sleep 10"), 128 + 9);
 	ASSERT_GE(c.ns, MS(300));
 	ASSERT_LT(c.ns, MS(3000));
+	ASSERT_EQ(cli_sh(&c, "trap '' TERM; kctx run --timeout=100ms --kill-after=200ms -- "
+			 "sleep 10"), 128 + 9);
+	ASSERT_GE(c.ns, MS(300));
+	ASSERT_EQ(cli_sh(&c, "trap '' TERM; kctx run -t100ms -k200ms sleep 10"), 128 + 9);
+	ASSERT_GE(c.ns, MS(300));
 }
 
 TEST(timeout_with_another_signal)
@@ -58,6 +68,8 @@ TEST(timeout_with_another_signal)
 
 	ASSERT_EQ(cli_sh(&c, "kctx run --timeout 100ms --signal KILL -- sleep 10"), 128 + 9);
 	ASSERT_EQ(cli_sh(&c, "kctx run --timeout 100ms -s INT -- sleep 10"), 124);
+	ASSERT_EQ(cli_sh(&c, "kctx run --timeout=100ms --signal=KILL -- sleep 10"), 128 + 9);
+	ASSERT_EQ(cli_sh(&c, "kctx run -t100ms -sKILL -- sleep 10"), 128 + 9);
 }
 
 TEST(timeout_of_an_outer_run_reaches_an_inner_one)

@@ -25,6 +25,11 @@ TEST(wait_times_out_with_124)
 	ASSERT_EQ(cli_sh(&c, "kctx wait --timeout 100ms 9"), 124);
 	ASSERT_GE(c.ns, MS(100));
 	ASSERT_STREQ(c.err, "");
+	ASSERT_EQ(cli_sh(&c, "kctx wait --timeout=100ms 9"), 124);
+	ASSERT_GE(c.ns, MS(100));
+	ASSERT_EQ(cli_sh(&c, "kctx wait -t100ms 9"), 124);
+	ASSERT_GE(c.ns, MS(100));
+	ASSERT_STREQ(c.err, "");
 	kctx_free(ctx);
 }
 

@@ -61,45 +61,47 @@ static const char usage_show[] =
 "(live or done), err, cause, canceller (a pid), deadline (CLOCK_MONOTONIC\n"
 "ns, and the time left).\n";
 
-/* Parse "[--OPT VALUE] [CTX]": at most one option and one CTX. */
-static int parse_ctx_args(int argc, char **argv, const char *sopt, const char *lopt,
+/*
+ * Parse "[OPTION] [CTX]": --help, at most one CTX, and @opt (NULL: none),
+ * whose value goes to @optval. 0, -1 after --help, or a usage error's status.
+ */
+static int parse_ctx_args(int argc, char **argv, const struct option *opt,
 			  const char **optval, const char **ctx, const char *help)
 {
-	int i;
+	struct option longopts[3] = { { "help", no_argument, NULL, 'h' } };
+	char shortopts[8] = ":h";
+	int c;
 
+	if (opt) {
+		longopts[1] = *opt;
+		snprintf(shortopts, sizeof(shortopts), ":h%c:", opt->val);
+	}
 	*ctx = NULL;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (is_help(a)) {
+	while ((c = tool_getopt(argc, argv, shortopts, longopts)) != -1) {
+		if (c == '?')
+			return usage_status;
+		if (c == 'h') {
 			fputs(help, stdout);
 			return -1;
 		}
-		if (optval && (!strcmp(a, sopt) || !strcmp(a, lopt))) {
-			if (i + 1 >= argc)
-				return usage_error("%s wants a value", a);
-			*optval = argv[++i];
-		} else if (!strcmp(a, "--")) {
-			continue;
-		} else if (a[0] == '-') {
-			return usage_error("unknown option '%s'", a);
-		} else if (*ctx) {
-			return usage_error("unexpected argument '%s'", a);
-		} else {
-			*ctx = a;
-		}
+		*optval = optarg;
 	}
+	if (optind < argc)
+		*ctx = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
 static int cmd_wait(int argc, char **argv)
 {
+	static const struct option timeout = { "timeout", required_argument, NULL, 't' };
 	const char *dur = NULL, *arg;
 	uint64_t ns = 0;
 	kctx_t *ctx;
 	int r;
 
-	r = parse_ctx_args(argc, argv, "-t", "--timeout", &dur, &arg, usage_wait);
+	r = parse_ctx_args(argc, argv, &timeout, &dur, &arg, usage_wait);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (dur && parse_duration(dur, &ns))
@@ -122,12 +124,13 @@ static int cmd_wait(int argc, char **argv)
 
 static int cmd_cancel(int argc, char **argv)
 {
+	static const struct option cause_opt = { "cause", required_argument, NULL, 'c' };
 	const char *cause_arg = NULL, *arg;
 	int64_t cause = 0;
 	kctx_t *ctx;
 	int r;
 
-	r = parse_ctx_args(argc, argv, "-c", "--cause", &cause_arg, &arg, usage_cancel);
+	r = parse_ctx_args(argc, argv, &cause_opt, &cause_arg, &arg, usage_cancel);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (cause_arg && parse_cause(cause_arg, &cause))
@@ -161,7 +164,7 @@ static int cmd_show(int argc, char **argv)
 	pid_t pid;
 	int r, err;
 
-	r = parse_ctx_args(argc, argv, NULL, NULL, NULL, &arg, usage_show);
+	r = parse_ctx_args(argc, argv, NULL, NULL, &arg, usage_show);
 	if (r)
 		return r < 0 ? 0 : r;
 	r = ctx_open(arg, &ctx);
@@ -205,15 +208,17 @@ static int cmd_show(int argc, char **argv)
 	return 0;
 }
 
+/* kctx run's usage errors are 125, as timeout(1)'s are, not CMD's own 2. */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	int usage_status;
 } commands[] = {
-	{ "run", cmd_run },
-	{ "wait", cmd_wait },
-	{ "cancel", cmd_cancel },
-	{ "show", cmd_show },
-	{ "tree", cmd_tree },
+	{ "run", cmd_run, EXIT_INTERNAL },
+	{ "wait", cmd_wait, EXIT_USAGE },
+	{ "cancel", cmd_cancel, EXIT_USAGE },
+	{ "show", cmd_show, EXIT_USAGE },
+	{ "tree", cmd_tree, EXIT_USAGE },
 };
 
 int kctx_tool_main(int argc, char **argv)
@@ -228,8 +233,10 @@ int kctx_tool_main(int argc, char **argv)
 			char *sub[] = { argv[2], "--help", NULL };
 
 			for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-				if (!strcmp(argv[2], commands[i].name))
+				if (!strcmp(argv[2], commands[i].name)) {
+					optind = 0;	/* a fresh getopt */
 					return commands[i].fn(2, sub);
+				}
 			return usage_error("unknown command '%s'", argv[2]);
 		}
 		fputs(usage, stdout);
@@ -244,6 +251,8 @@ int kctx_tool_main(int argc, char **argv)
 			continue;
 		snprintf(name, sizeof(name), "kctx %s", commands[i].name);
 		tool_cmd = name;
+		usage_status = commands[i].usage_status;
+		optind = 0;	/* a fresh getopt */
 		return commands[i].fn(argc - 1, argv + 1);
 	}
 	if (argv[1][0] == '-')

@@ -124,11 +124,11 @@ int ctx_open(const char *arg, kctx_t **out)
 	}
 	r = steal_fd((pid_t)pid, (int)fd);
 	if (r < 0) {
+		/* Named once: "fd 5: Bad file descriptor", not "5: fd 5: ...". */
 		if ((pid_t)pid == getpid())
-			tool_error("%s: fd %llu: %s", arg, fd, strerror(-r));
+			tool_error("fd %llu: %s", fd, strerror(-r));
 		else
-			tool_error("%s: cannot take fd %llu of process %llu: %s", arg, fd, pid,
-				   strerror(-r));
+			tool_error("cannot take fd %llu of process %llu: %s", fd, pid, strerror(-r));
 		return 1;
 	}
 	fd = (unsigned long long)r;

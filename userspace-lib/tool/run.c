@@ -55,9 +55,12 @@ static const char usage[] =
 "passes the signal on to CMD. When CMD exits, the context is cancelled,\n"
 "so whatever CMD started under it stops too.\n"
 "\n"
+"Options take their value as --timeout=DUR or --timeout DUR, -t5s or -t 5s.\n"
+"\n"
 "Exit status: CMD's (128+N if signal N killed it); 124 if the deadline\n"
-"passed (137 if CMD then needed KILL); 125 if kctx failed; 126 if CMD\n"
-"could not be executed; 127 if CMD was not found.\n";
+"passed (137 if CMD then needed KILL); 125 if kctx failed, or on a bad\n"
+"command line (as timeout(1)); 126 if CMD could not be executed; 127 if\n"
+"CMD was not found.\n";
 
 struct run {
 	kctx_t *ctx;
@@ -177,53 +180,61 @@ static int supervise(struct run *r, int sfd)
 	return status_of(st);
 }
 
+enum { OPT_BACKGROUND = 256, OPT_FOREGROUND };
+
+static const struct option options[] = {
+	{ "timeout", required_argument, NULL, 't' },
+	{ "signal", required_argument, NULL, 's' },
+	{ "kill-after", required_argument, NULL, 'k' },
+	{ "background", no_argument, NULL, OPT_BACKGROUND },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_run(int argc, char **argv)
 {
 	struct run r = { .sig = SIGTERM, .child = -1 };
 	uint64_t timeout = 0;
-	int background = 0, inherited = -1, sfd, i, rc;
+	int background = 0, inherited = -1, sfd, i, rc, c;
 	size_t j;
 	kctx_t *parent;
 	sigset_t mask, oldmask;
 	const char *env;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	while ((c = tool_getopt(argc, argv, "+:ht:s:k:", options)) != -1) {
+		char name[32];
 
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] != '-' || !a[1])
-			break;
-		if (is_help(a)) {
+		switch (c) {
+		case 'h':
 			fputs(usage, stdout);
 			return 0;
-		} else if (!strcmp(a, "--background")) {
+		case OPT_BACKGROUND:
 			background = 1;
-		} else if (!strcmp(a, "--foreground")) {
+			break;
+		case OPT_FOREGROUND:
 			r.foreground = 1;
-		} else if (!strcmp(a, "-t") || !strcmp(a, "--timeout") ||
-			   !strcmp(a, "-k") || !strcmp(a, "--kill-after")) {
-			int is_timeout = !strcmp(a, "-t") || !strcmp(a, "--timeout");
-
-			if (!v)
-				return usage_error("%s wants a duration", a);
-			if (parse_duration(v, is_timeout ? &timeout : &r.kill_after))
-				return usage_error("%s: '%s' is not a duration (e.g. 1.5s, 250ms, 1h30m)",
-						   a, v);
-			i++;
-		} else if (!strcmp(a, "-s") || !strcmp(a, "--signal")) {
-			if (!v)
-				return usage_error("%s wants a signal", a);
-			r.sig = parse_signal(v);
-			if (r.sig < 0)
-				return usage_error("%s: '%s' is not a signal (e.g. TERM, INT, 9)", a, v);
-			i++;
-		} else {
-			return usage_error("unknown option '%s'", a);
+			break;
+		case 't':
+		case 'k':
+			if (parse_duration(optarg, c == 't' ? &timeout : &r.kill_after)) {
+				usage_error("%s: '%s' is not a duration (e.g. 1.5s, 250ms, 1h30m)",
+					    option_name(c, options, name, sizeof(name)), optarg);
+				return usage_status;
+			}
+			break;
+		case 's':
+			r.sig = parse_signal(optarg);
+			if (r.sig < 0) {
+				usage_error("--signal: '%s' is not a signal (e.g. TERM, INT, 9)", optarg);
+				return usage_status;
+			}
+			break;
+		default:	/* '?': tool_getopt() said what */
+			return usage_status;
 		}
 	}
+	i = optind;
 	if (i >= argc)
 		return usage_error("no command to run");
 

@@ -5,6 +5,7 @@
 #ifndef KCTX_TOOL_H
 #define KCTX_TOOL_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -12,9 +13,9 @@
 #include "kctx.h"
 
 /* Exit statuses, as timeout(1) has them where it has them. */
-#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_USAGE	2	/* bad command line (but kctx run's: 125) */
 #define EXIT_TIMEDOUT	124	/* kctx run, kctx wait: the time ran out */
-#define EXIT_INTERNAL	125	/* kctx run: kctx itself failed */
+#define EXIT_INTERNAL	125	/* kctx run: kctx itself failed, or its command line */
 #define EXIT_CANNOT_RUN	126	/* kctx run: CMD found but not executable */
 #define EXIT_NOT_FOUND	127	/* kctx run: CMD not found */
 
@@ -26,8 +27,11 @@ int cmd_tree(int argc, char **argv);
 
 /* util.c */
 extern const char *tool_cmd;	/* "kctx run" and so on, for messages */
+extern int usage_status;	/* what usage_error() returns: the subcommand's */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+const char *option_name(int opt, const struct option *longopts, char *buf, size_t len);
 int parse_duration(const char *s, uint64_t *ns);
 void format_duration(int64_t ns, char *buf, size_t len);
 const char *errno_name(long long err);

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
@@ -24,7 +25,10 @@ static const char usage[] =
 "it: pid, command, fd, and whether the fd is an owner or watch-only fd.\n"
 "Contexts no fd holds appear only as the parent of one that is held.\n"
 "Without root, only your own processes can be read. Name a context in\n"
-"`kctx cancel`, `kctx wait` or `kctx show` as @ID or PID:FD.\n";
+"`kctx cancel`, `kctx wait` or `kctx show` as @ID or PID:FD.\n"
+"\n"
+"Exit status: 0; 1 if the kctx module is not loaded or /proc can't be\n"
+"read; 2 on a bad command line.\n";
 
 static int by_holder(const void *a, const void *b)
 {
@@ -137,6 +141,12 @@ int cmd_tree(int argc, char **argv)
 		return usage_error("unknown option '%s'", argv[1]);
 	if (argc > 1)
 		return usage_error("unexpected argument '%s'", argv[1]);
+	/* Without the module there is nothing to show: say so, not "1 background". */
+	if (access("/dev/kctx", F_OK) && errno == ENOENT && access("/sys/module/kctx", F_OK)) {
+		tool_error("the kctx module is not loaded (no /dev/kctx, no /sys/module/kctx): "
+			   "modprobe kctx");
+		return 1;
+	}
 	if (ctx_scan(&scan)) {
 		err = errno;
 		tool_error("cannot read /proc: %s", strerror(err));

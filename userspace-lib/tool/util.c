@@ -15,6 +15,7 @@
 #include "tool.h"
 
 const char *tool_cmd = "kctx";
+int usage_status = EXIT_USAGE;
 
 /* One line on stderr: "kctx run: <message>". */
 void tool_error(const char *fmt, ...)
@@ -37,7 +38,48 @@ int usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (see %s --help)\n", tool_cmd);
-	return EXIT_USAGE;
+	return usage_status;
+}
+
+/*
+ * getopt_long() with GNU's forms (--opt=VALUE, --opt VALUE, -oVALUE,
+ * -o VALUE) and kctx's messages. @shortopts starts with ':' (after a '+'
+ * where options end at the first operand). Returns the next option, -1
+ * after the last, or '?' after a one-line usage error: then the caller
+ * returns usage_status.
+ */
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	const char *word;
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	/* A long option's word, or a short one's when it ended the word. */
+	word = optind > 1 && optind <= argc ? argv[optind - 1] : "";
+	if (c == ':')
+		usage_error("%s wants a value", word);
+	else if (!optopt)
+		usage_error("unknown option '%s'", word);
+	else if (!strncmp(word, "--", 2) && strchr(word, '='))
+		usage_error("option '%.*s' takes no value", (int)strcspn(word, "="), word);
+	else
+		usage_error("unknown option '-%c'", optopt);
+	return '?';
+}
+
+/* "--timeout" for 't', for messages about an option's value. */
+const char *option_name(int opt, const struct option *longopts, char *buf, size_t len)
+{
+	for (; longopts->name; longopts++)
+		if (longopts->val == opt) {
+			snprintf(buf, len, "--%s", longopts->name);
+			return buf;
+		}
+	snprintf(buf, len, "-%c", opt);
+	return buf;
 }
 
 int is_help(const char *arg)
