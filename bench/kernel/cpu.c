@@ -228,6 +228,9 @@ struct fan_out {
 	atomic_t running, probing;
 	u64 *waits;
 	unsigned int nr_waits;
+	/* The control: the same probe on a lock that nothing else takes. */
+	bool control;
+	spinlock_t control_lock;	/* taken by the probe alone */
 };
 
 /* n children of one parent, then the parent's cancel; both timed. */
@@ -271,13 +274,17 @@ static void fan_out_release(struct fan_out *f)
  * Thread 0 runs a fan-out; thread 1, on another CPU, keeps taking the
  * parent's lock and records each wait. A contender can wait no longer
  * than the lock is held (plus its own hand-over), so this bounds the
- * longest hold from above without instrumenting kctx.
+ * longest hold from above without instrumenting kctx. In the control run
+ * thread 1 takes a lock of its own instead, which nobody holds: whatever
+ * it waits there is the measurement's own, an interrupt between the two
+ * clock reads or the host descheduling the probe's vCPU.
  */
 static int fan_out_probe_fn(void *data, unsigned int idx)
 {
 	struct fan_out *f = data;
 	struct kctx *parent;
 	unsigned long flags;
+	spinlock_t *lock;	/* the one probed: the parent's or the control */
 	u64 t0, wait;
 	int err;
 
@@ -297,10 +304,11 @@ static int fan_out_probe_fn(void *data, unsigned int idx)
 			cpu_relax();
 			continue;
 		}
+		lock = f->control ? &f->control_lock : &parent->lock;
 		t0 = ktime_get_ns();
-		spin_lock_irqsave(&parent->lock, flags);
+		spin_lock_irqsave(lock, flags);
 		wait = ktime_get_ns() - t0;
-		spin_unlock_irqrestore(&parent->lock, flags);
+		spin_unlock_irqrestore(lock, flags);
 		if (f->nr_waits < PROBE_MAX)
 			f->waits[f->nr_waits++] = wait;
 		ndelay(500);
@@ -321,7 +329,8 @@ static void report_lock_waits(const struct kb_run *run, struct fan_out *f)
 
 	for (i = 0; i < ARRAY_SIZE(q); i++) {
 		v = kb_permille(f->waits, f->nr_waits, q[i].permille) * 10;
-		snprintf(name, sizeof(name), "FanOut/n=%u/lockwait/%s", f->n, q[i].name);
+		snprintf(name, sizeof(name), "FanOut/n=%u/%slockwait/%s", f->n,
+			 f->control ? "control-" : "", q[i].name);
 		kb_report(run, name, &v, 1, "ns", f->nr_waits);
 	}
 }
@@ -330,7 +339,7 @@ static int bench_fan_out_n(const struct kb_run *run, unsigned int n)
 {
 	u64 attach[KB_REPS_MAX], cancel[KB_REPS_MAX];
 	struct fan_out f = { .n = n };
-	unsigned int rep;
+	unsigned int rep, pass;
 	char name[64];
 	int err = 0;
 
@@ -360,13 +369,18 @@ static int bench_fan_out_n(const struct kb_run *run, unsigned int n)
 		err = -ENOMEM;
 		goto free_kids;
 	}
-	f.parent = NULL;
-	f.nr_waits = 0;
-	atomic_set(&f.running, 1);
-	atomic_set(&f.probing, 1);
-	err = kb_run_on_cpus(fan_out_probe_fn, &f, 2);
-	if (!err)
-		report_lock_waits(run, &f);
+	spin_lock_init(&f.control_lock);
+	/* The parent's lock, then the control: the same run, another lock. */
+	for (pass = 0; pass < 2 && !err; pass++) {
+		f.control = pass;
+		f.parent = NULL;
+		f.nr_waits = 0;
+		atomic_set(&f.running, 1);
+		atomic_set(&f.probing, 1);
+		err = kb_run_on_cpus(fan_out_probe_fn, &f, 2);
+		if (!err)
+			report_lock_waits(run, &f);
+	}
 	kvfree(f.waits);
 free_kids:
 	kvfree(f.kids);
