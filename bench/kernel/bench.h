@@ -44,4 +44,8 @@ int kb_run_on_cpus(int (*fn)(void *data, unsigned int idx), void *data,
 int kb_need_cpus(const struct kb_run *run, const char *name, unsigned int nr);
 void kb_note(const struct kb_run *run, const char *fmt, ...) __printf(2, 3);
 
+/* stretch.c, in kctx_bench.ko only: the irqsoff file for ubench. */
+struct dentry;
+void kb_stretch_init(struct dentry *dir);
+
 #endif /* _KCTX_BENCH_H */

@@ -2,7 +2,8 @@
 /*
  * kctx_bench.ko: the in-kernel benchmarks, for the VM. Writing a group's
  * name to /sys/kernel/debug/kctx_bench/run runs it there and then; its
- * figures go to the kernel log as "@bench" lines.
+ * figures go to the kernel log as "@bench" lines. Its irqsoff file
+ * (stretch.c) measures inside the kernel for ubench.
  *
  *   echo CreateCancel > /sys/kernel/debug/kctx_bench/run
  */
@@ -69,6 +70,7 @@ static int __init kb_init(void)
 		return -EINVAL;
 	kb_dir = debugfs_create_dir("kctx_bench", NULL);
 	debugfs_create_file("run", 0200, kb_dir, NULL, &kb_run_fops);
+	kb_stretch_init(kb_dir);
 	return 0;
 }
 
