@@ -6,7 +6,8 @@
 # to the console. PARTs (default: all of them, in this order):
 #   kernel[:GROUP]  kctx_bench.ko's groups (all, or one, e.g. kernel:FanOut)
 #   memory          bytes per context, from the slab caches
-#   user            ubench: libkctx and the raw kernel baselines
+#   user            ubench: libkctx and the raw kernel baselines, then the
+#                   uapi at its limits (user:base and user:limits alone)
 #   go | cpp        the Go and C++ peers (bench/peers)
 # -reps N: timed repetitions behind each median (default 5).
 # busybox ash has pipefail: a failing benchmark must not hide behind tee.
@@ -22,9 +23,13 @@ fi
 report=${KCTX_REPORT:-/dev/null}
 groups="CreateCancel CheckCanceled CancelTree FanOut CommonParentCancel WithTimeout CancelWake KthreadAbort"
 
+load_bench() {
+	grep -q '^kctx_bench ' /proc/modules || insmod kctx_bench.ko reps="$reps"
+}
+
 # run_kernel GROUP...: each group's figures are what it added to the log.
 run_kernel() {
-	grep -q '^kctx_bench ' /proc/modules || insmod kctx_bench.ko reps="$reps"
+	load_bench
 	for g in "$@"; do
 		echo "bench: kernel $g"
 		before=$(dmesg | grep -c '@bench' || true)
@@ -51,7 +56,9 @@ for part in "$@"; do
 		;;
 	kernel:*) run_kernel "${part#kernel:}" ;;
 	memory) run_memory ;;
-	user) ubench -reps "$reps" | tee -a "$report" ;;
+	# kctx_bench.ko's irqsoff file measures inside the kernel for limits.
+	user) load_bench && ubench -reps "$reps" | tee -a "$report" ;;
+	user:*) load_bench && ubench -reps "$reps" "${part#user:}" | tee -a "$report" ;;
 	go) ctxbench -side go-vm -reps "$reps" | tee -a "$report" ;;
 	cpp) stopbench -side cpp-vm -reps "$reps" | tee -a "$report" ;;
 	*) echo "vm-guest.sh: unknown part '$part'" >&2; exit 2 ;;

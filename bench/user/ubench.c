@@ -7,7 +7,12 @@
  * something even under an emulator. Output: "@bench" lines, as in
  * bench/kernel/bench.h; progress on stderr.
  *
- *   ubench [-reps N]
+ *   ubench [-reps N] [base] [limits]
+ *
+ * base is all of the above; limits is the uapi at its bounds: the longest
+ * single call at the largest tree the per-user cap allows, and a cancel
+ * with 10^5 watch-only fds (LargestTree and WatchCancel below). Both by
+ * default, limits first, while nothing else is charged to the user.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +29,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -40,6 +46,10 @@
 #define LATE_SAMPLES	100
 #define LATE_TIMEOUT_NS	(20 * 1000000ULL)
 #define ASLEEP_WAIT_NS	(5 * 1000000000ULL)
+#define VALUE_LOOKUPS	1000
+#define WATCH_FDS	100000
+#define CAP_PARAM	"/sys/module/kctx/parameters/max_contexts_per_user"
+#define IRQSOFF_FILE	"/sys/kernel/debug/kctx_bench/irqsoff"
 
 static unsigned int reps = 5;
 
@@ -169,15 +179,21 @@ static int raw_create(int parent_fd)
 	return fd;
 }
 
-static void trip_kctx_body(void *arg)
+static void raw_cancel(int fd)
 {
 	struct kctx_cancel c = { .size = sizeof(c) };
+
+	if (ioctl(fd, KCTX_IOC_CANCEL, &c))
+		die("KCTX_IOC_CANCEL", errno);
+}
+
+static void trip_kctx_body(void *arg)
+{
 	int parent_fd = *(int *)arg, fd, i;
 
 	for (i = 0; i < TRIP_OPS; i++) {
 		fd = raw_create(parent_fd);
-		if (ioctl(fd, KCTX_IOC_CANCEL, &c))
-			die("KCTX_IOC_CANCEL", errno);
+		raw_cancel(fd);
 		close(fd);
 	}
 }
@@ -465,20 +481,310 @@ static void bench_lateness(kctx_t *bg)
 	emit_latency("libkctx-vm", "DeadlineLateness/kctx", late, LATE_SAMPLES);
 }
 
+/*
+ * LargestTree: the longest single call at the largest tree the per-user cap
+ * allows. The shape is uapi/tests/limits.c's: a root, a value child, a
+ * chain down to KCTX_MAX_DEPTH, then children of the root until the cap
+ * says ENOSPC. Every create, close, cancel and lookup is timed alone; the
+ * figures are the longest of each kind over every repetition.
+ */
+struct longest {
+	uint64_t max, n;
+};
+
+static void longest_add(struct longest *l, uint64_t t0)
+{
+	uint64_t ns = now_ns() - t0;
+
+	if (ns > l->max)
+		l->max = ns;
+	l->n++;
+}
+
+struct tree_calls {
+	struct longest create, value, cancel, close_tip, close_root, close_other;
+	unsigned int nodes;
+};
+
+static unsigned int read_cap(void)
+{
+	unsigned int cap;
+	FILE *f = fopen(CAP_PARAM, "r");
+
+	if (!f || fscanf(f, "%u", &cap) != 1)
+		die(CAP_PARAM, f ? EINVAL : errno);
+	fclose(f);
+	return cap;
+}
+
+/* Room for @nr more fds than the process has now. */
+static void raise_nofile(unsigned int nr)
+{
+	struct rlimit rl = { nr + 1024, nr + 1024 };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit(RLIMIT_NOFILE)", errno);
+}
+
+static unsigned int tree_build(int dev, int *all, unsigned int room, struct tree_calls *t)
+{
+	struct kctx_create c = { .size = sizeof(c), .kind = KCTX_KIND_CANCEL };
+	struct kctx_create v = {
+		.size = sizeof(v), .kind = KCTX_KIND_VALUE, .key = 7, .value = 42,
+	};
+	unsigned int n = 0;
+	uint64_t t0;
+	int fd;
+
+	for (;; n++) {
+		if (n == room)
+			die("the cap lets the tree outgrow its fd array", E2BIG);
+		t0 = now_ns();
+		fd = ioctl(n == 0 ? dev : n < KCTX_MAX_DEPTH ? all[n - 1] : all[0],
+			   KCTX_IOC_CREATE, n == 1 ? &v : &c);
+		if (fd < 0 && errno == ENOSPC && n >= KCTX_MAX_DEPTH)
+			return n;
+		if (fd < 0)
+			die("KCTX_IOC_CREATE", errno);
+		longest_add(&t->create, t0);
+		all[n] = fd;
+	}
+}
+
+static void timed_close(int fd, struct longest *l)
+{
+	uint64_t t0 = now_ns();
+
+	if (close(fd))
+		die("close", errno);
+	longest_add(l, t0);
+}
+
+/*
+ * One tree: built, looked up at the tip, then either cancelled at the root
+ * or ended by closing the root's only owner fd; then closed chain first, so
+ * that the tip's close frees the whole chain in one release cascade.
+ */
+static void tree_rep(int dev, int *all, unsigned int room, struct tree_calls *t,
+		     bool cancel_first)
+{
+	struct kctx_value q = { .size = sizeof(q), .key = 7 };
+	unsigned int n, i;
+	uint64_t t0;
+
+	n = tree_build(dev, all, room, t);
+	if (t->nodes && n != t->nodes)
+		die("the largest tree changed size between repetitions", EAGAIN);
+	t->nodes = n;
+	for (i = 0; i < VALUE_LOOKUPS; i++) {
+		t0 = now_ns();
+		if (ioctl(all[KCTX_MAX_DEPTH - 1], KCTX_IOC_VALUE, &q) || q.value != 42)
+			die("KCTX_IOC_VALUE at the tip", errno);
+		longest_add(&t->value, t0);
+	}
+	if (cancel_first) {
+		t0 = now_ns();
+		raw_cancel(all[0]);
+		longest_add(&t->cancel, t0);
+	} else {
+		timed_close(all[0], &t->close_root);
+	}
+	for (i = 1; i < KCTX_MAX_DEPTH - 1; i++)
+		timed_close(all[i], &t->close_other);
+	timed_close(all[KCTX_MAX_DEPTH - 1], &t->close_tip);
+	for (i = KCTX_MAX_DEPTH; i < n; i++)
+		timed_close(all[i], &t->close_other);
+	if (cancel_first)
+		timed_close(all[0], &t->close_other);
+}
+
+static void emit_longest(const char *name, const struct longest *l)
+{
+	emit("uapi-vm", name, l->max, "ns", l->n, reps);
+}
+
+static void bench_largest_tree(int dev)
+{
+	unsigned int cap = read_cap(), r;
+	struct longest floor = {};
+	struct tree_calls t = {};
+	uint64_t t0, n;
+	int *all;
+
+	fprintf(stderr, "ubench: LargestTree (cap %u)\n", cap);
+	if (cap < KCTX_MAX_DEPTH + 1 || cap > (1U << 20))
+		die("LargestTree wants a cap from KCTX_MAX_DEPTH + 1 to 2^20", EINVAL);
+	raise_nofile(cap);
+	all = calloc(cap + 1, sizeof(*all));
+	if (!all)
+		die("calloc", ENOMEM);
+	/* The first two trees warm up; each rep times one of either ending. */
+	for (r = 0; r <= reps; r++) {
+		if (!r) {
+			struct tree_calls warm = {};
+
+			tree_rep(dev, all, cap + 1, &warm, true);
+			tree_rep(dev, all, cap + 1, &warm, false);
+			continue;
+		}
+		tree_rep(dev, all, cap + 1, &t, true);
+		tree_rep(dev, all, cap + 1, &t, false);
+	}
+	free(all);
+	/* The floor: how long the longest of as many trivial calls takes here. */
+	for (n = 0; n < t.create.n; n++) {
+		t0 = now_ns();
+		syscall(SYS_getppid);
+		longest_add(&floor, t0);
+	}
+	emit("uapi-vm", "LargestTree/nodes", t.nodes, "nodes", t.nodes, reps);
+	emit_longest("LargestTree/control-getppid/max", &floor);
+	emit_longest("LargestTree/create/max", &t.create);
+	emit_longest("LargestTree/value-at-tip/max", &t.value);
+	emit_longest("LargestTree/cancel-root/max", &t.cancel);
+	emit_longest("LargestTree/close-root-uncancelled/max", &t.close_root);
+	emit_longest("LargestTree/close-tip/max", &t.close_tip);
+	emit_longest("LargestTree/close-other/max", &t.close_other);
+}
+
+/*
+ * WatchCancel: a cancel of a context with WATCH_FDS idle watch-only fds,
+ * against one with none, in turns. Each cancel ioctl is timed whole, which
+ * bounds from above every interrupts-off stretch inside it; if kctx_bench.ko
+ * is loaded, its irqsoff file (bench/kernel/stretch.c) also measures the
+ * node-locked part from inside the kernel.
+ */
+static void irqsoff_arm(int probe, int fd)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", fd);
+
+	if (write(probe, buf, len) != len)
+		die("arming " IRQSOFF_FILE, errno);
+}
+
+static uint64_t irqsoff_read(int probe)
+{
+	char buf[32];
+	ssize_t n = pread(probe, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		die("reading " IRQSOFF_FILE, n ? errno : ENODATA);
+	buf[n] = '\0';
+	return strtoull(buf, NULL, 10);
+}
+
+/* One cancel with @nr watch-only fds; the stretch too if @probe >= 0. */
+static void watch_cancel(int dev, int probe, int *watch, unsigned int nr,
+			 uint64_t *call_ns, uint64_t *stretch_ns)
+{
+	struct kctx_watch w = { .size = sizeof(w) };
+	int fd = raw_create(dev);
+	unsigned int i;
+	uint64_t t0;
+
+	for (i = 0; i < nr; i++) {
+		watch[i] = ioctl(fd, KCTX_IOC_WATCH, &w);
+		if (watch[i] < 0)
+			die("KCTX_IOC_WATCH", errno);
+	}
+	if (probe >= 0)
+		irqsoff_arm(probe, fd);
+	t0 = now_ns();
+	raw_cancel(fd);
+	*call_ns = now_ns() - t0;
+	if (probe >= 0)
+		*stretch_ns = irqsoff_read(probe);
+	for (i = 0; i < nr; i++)
+		close(watch[i]);
+	close(fd);
+}
+
+static void emit_spread(const char *what, uint64_t *v, unsigned int n)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s/p50", what);
+	emit("uapi-vm", name, percentile(v, n, 50), "ns", n, 1);
+	snprintf(name, sizeof(name), "%s/max", what);
+	emit("uapi-vm", name, percentile(v, n, 100), "ns", n, 1);
+}
+
+static void bench_watch_cancel(int dev)
+{
+	uint64_t call[2][MAX_REPS], stretch[2][MAX_REPS], c, st = 0;
+	static const unsigned int nr[2] = { 0, WATCH_FDS };
+	int *watch, probe = open(IRQSOFF_FILE, O_RDWR | O_CLOEXEC);
+	unsigned int r, k;
+	char what[64];
+
+	fprintf(stderr, "ubench: WatchCancel (%u watch-only fds)\n", WATCH_FDS);
+	if (probe < 0)
+		fprintf(stderr, "ubench: no %s (kctx_bench.ko not loaded): no irqsoff figures\n",
+			IRQSOFF_FILE);
+	raise_nofile(WATCH_FDS);
+	watch = calloc(WATCH_FDS, sizeof(*watch));
+	if (!watch)
+		die("calloc", ENOMEM);
+	/* In turns, after one warm-up of each. */
+	for (r = 0; r <= reps; r++) {
+		for (k = 0; k < 2; k++) {
+			watch_cancel(dev, probe, watch, nr[k], &c, &st);
+			if (r) {
+				call[k][r - 1] = c;
+				stretch[k][r - 1] = st;
+			}
+		}
+	}
+	free(watch);
+	if (probe >= 0)
+		close(probe);
+	for (k = 0; k < 2; k++) {
+		snprintf(what, sizeof(what), "WatchCancel/n=%u/ioctl", nr[k]);
+		emit_spread(what, call[k], reps);
+		if (probe < 0)
+			continue;
+		snprintf(what, sizeof(what), "WatchCancel/n=%u/irqsoff", nr[k]);
+		emit_spread(what, stretch[k], reps);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	bool base = false, limits = false;
 	kctx_t *bg, *parent, *done;
-	int r, fd;
+	int i, r, fd, dev;
 
-	if (argc == 3 && !strcmp(argv[1], "-reps"))
-		reps = atoi(argv[2]);
-	else if (argc != 1)
-		die("usage: ubench [-reps N]", EINVAL);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-reps") && i + 1 < argc)
+			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "base"))
+			base = true;
+		else if (!strcmp(argv[i], "limits"))
+			limits = true;
+		else
+			die("usage: ubench [-reps N] [base] [limits]", EINVAL);
+	}
+	if (!base && !limits)
+		base = limits = true;
 	if (reps < 1 || reps > MAX_REPS)
 		die("-reps must be 1 to 15", EINVAL);
 	r = kctx_background(&bg);
 	if (r)
 		die("kctx_background (is kctx.ko loaded?)", r);
+	if (limits) {
+		/* libkctx hides the device's fd behind the background handle. */
+		dev = open(KCTX_DEVICE, O_RDWR | O_CLOEXEC);
+		if (dev < 0)
+			die(KCTX_DEVICE, errno);
+		bench_largest_tree(dev);
+		bench_watch_cancel(dev);
+		close(dev);
+	}
+	if (!base) {
+		kctx_free(bg);
+		return 0;
+	}
 	parent = new_child(bg);
 	done = new_child(bg);
 	kctx_cancel(done);
