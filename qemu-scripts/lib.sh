@@ -3,9 +3,13 @@
 # Shared helpers for the kctx harness scripts. Source it; don't run it.
 #
 # Settings (environment):
-#   KCTX_KVER    Debian 6.12 upstream version to use, e.g. 6.12.117.
-#                Default: the newest linux-image-6.12.*+deb12-amd64-unsigned
-#                that apt offers.
+#   KCTX_KVER    Debian 6.12 upstream version to use, e.g. 6.12.117, for
+#                stock, debug, kcsan and rt. Default: the newest
+#                linux-image-6.12.*+deb12-amd64-unsigned that apt offers.
+#   KCTX_LTS_KVER
+#                Debian 12's 6.1 kernel to use for lts, by its ABI name,
+#                e.g. 6.1.0-57. Default: the newest
+#                linux-image-6.1.0-N-amd64-unsigned that apt offers.
 #   KCTX_CACHE   Where built kernels and extracted packages are cached.
 #                Default: ${XDG_CACHE_HOME:-$HOME/.cache}/kctx
 
@@ -88,6 +92,19 @@ need_host_tools() {
 	export KCTX_KVER
 }
 
+# newest_pkg ERE SED: the newest (sort -V) of the package names apt offers
+# that match ERE, each turned into a version by the sed script SED; nothing
+# when apt has none, even after an update.
+newest_pkg() {
+	local v
+	v=$(apt-cache search --names-only "$1" 2>/dev/null | sed -n "$2" | sort -V | tail -n 1)
+	if [ -z "$v" ]; then
+		apt_update_once
+		v=$(apt-cache search --names-only "$1" | sed -n "$2" | sort -V | tail -n 1)
+	fi
+	echo "$v"
+}
+
 # kver: the Debian 6.12 upstream version in use (e.g. 6.12.117).
 kver() {
 	if [ -n "${KCTX_KVER:-}" ]; then
@@ -95,22 +112,49 @@ kver() {
 		return
 	fi
 	local v
-	v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null |
-		sed -n 's/^linux-image-\(6\.12\.[0-9]*\)+deb12-amd64-unsigned .*/\1/p' | sort -V | tail -n 1)
-	if [ -z "$v" ]; then
-		apt_update_once
-		v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
-			sed -n 's/^linux-image-\(6\.12\.[0-9]*\)+deb12-amd64-unsigned .*/\1/p' | sort -V | tail -n 1)
-	fi
+	v=$(newest_pkg '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' \
+		's/^linux-image-\(6\.12\.[0-9]*\)+deb12-amd64-unsigned .*/\1/p')
 	[ -n "$v" ] || die "apt offers no linux-image-6.12.*+deb12-amd64-unsigned; enable bookworm-security or bookworm-backports"
 	KCTX_KVER=$v
 	export KCTX_KVER
 	echo "$v"
 }
 
-# abi: Debian's kernel release string for the version, e.g. 6.12.117+deb12-amd64.
+# lts_kver: the Debian 12 6.1 kernel in use, by its ABI name (6.1.0-57).
+# Not resolved by need_host_tools: only the lts kernel needs it.
+lts_kver() {
+	if [ -n "${KCTX_LTS_KVER:-}" ]; then
+		[[ $KCTX_LTS_KVER =~ ^6\.1\.0-[0-9]+$ ]] ||
+			die "KCTX_LTS_KVER names Debian's 6.1 ABI, e.g. 6.1.0-57, not '$KCTX_LTS_KVER'"
+		echo "$KCTX_LTS_KVER"
+		return
+	fi
+	local v
+	v=$(newest_pkg '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' \
+		's/^linux-image-\(6\.1\.0-[0-9]*\)-amd64-unsigned .*/\1/p')
+	[ -n "$v" ] || die "apt offers no linux-image-6.1.0-N-amd64-unsigned; enable bookworm and bookworm-security"
+	KCTX_LTS_KVER=$v
+	export KCTX_LTS_KVER
+	echo "$v"
+}
+
+# abi [FLAVOUR]: Debian's kernel release string of stock (the default), rt
+# or lts, e.g. 6.12.117+deb12-amd64, 6.12.117+deb12-rt-amd64, 6.1.0-57-amd64.
 abi() {
-	echo "$(kver)+deb12-amd64"
+	case ${1:-stock} in
+	stock) echo "$(kver)+deb12-amd64" ;;
+	rt) echo "$(kver)+deb12-rt-amd64" ;;
+	lts) echo "$(lts_kver)-amd64" ;;
+	*) die "abi: no Debian kernel flavour '$1'" ;;
+	esac
+}
+
+# pin_hint FLAVOUR: what to say when apt lacks a Debian flavour's package.
+pin_hint() {
+	case $1 in
+	lts) echo "KCTX_LTS_KVER=$(lts_kver) is not offered here (apt-cache search linux-image-6.1.0 lists what is)" ;;
+	*) echo "KCTX_KVER=$(kver) is not offered here (apt-cache search linux-image-6.12 lists what is)" ;;
+	esac
 }
 
 # pkg_version PKG PREFIX: the apt version of PKG that begins with PREFIX.
@@ -118,12 +162,13 @@ pkg_version() {
 	apt-cache madison "$1" 2>/dev/null | awk -v p="$2" '$3 ~ "^"p {print $3; exit}'
 }
 
-# need_kernel_pkg PKG: install PKG (which names the version) or explain why not.
+# need_kernel_pkg PKG [FLAVOUR]: install PKG (which names the version of
+# stock, the default, rt or lts) or explain why not.
 need_kernel_pkg() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' && return 0
 	apt_update_once
 	apt-cache show "$1" >/dev/null 2>&1 ||
-		die "apt has no package $1; KCTX_KVER=$(kver) is not offered here (apt-cache search linux-image-6.12 lists what is)"
+		die "apt has no package $1; $(pin_hint "${2:-stock}")"
 	need_pkgs "$1"
 }
 
