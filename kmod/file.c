@@ -21,6 +21,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "file.h"
 
 /* An eventfd attached with KCTX_ATTACH_EVENTFD. */

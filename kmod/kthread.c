@@ -60,6 +60,7 @@
 #include <linux/signal.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "kthread.h"
 
 static int kctx_thread_main(void *arg);

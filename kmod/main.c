@@ -7,6 +7,7 @@
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "file.h"
 
 /* Kbuild defines it, from the one line that holds kctx's version. */
@@ -23,17 +24,21 @@ EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
  * One cache per node size. SLAB_NO_MERGE keeps each cache apart, so its
  * per-object cost shows in /sys/kernel/slab/kctx*, and so fault injection
  * can aim at kctx alone through /sys/kernel/slab/kctx/failslab and kin.
+ * Before 6.5 a usercopy whitelist does it (KCTX_SLAB_USERSIZE, compat.h).
  */
+static struct kmem_cache *__init kctx_cache_create(const char *name, unsigned int size)
+{
+	return kmem_cache_create_usercopy(name, size, 0, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE,
+					  0, KCTX_SLAB_USERSIZE, NULL);
+}
+
 static int __init kctx_caches_create(void)
 {
-	const slab_flags_t flags = SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE;
 	struct kmem_cache **c = kctx_caches;
 
-	c[KCTX_NODE_CANCEL] = kmem_cache_create("kctx", sizeof(struct kctx), 0, flags, NULL);
-	c[KCTX_NODE_VALUE] = kmem_cache_create("kctx_value", sizeof(struct kctx_value_node),
-					       0, flags, NULL);
-	c[KCTX_NODE_DEADLINE] = kmem_cache_create("kctx_deadline", sizeof(struct kctx_timer),
-						  0, flags, NULL);
+	c[KCTX_NODE_CANCEL] = kctx_cache_create("kctx", sizeof(struct kctx));
+	c[KCTX_NODE_VALUE] = kctx_cache_create("kctx_value", sizeof(struct kctx_value_node));
+	c[KCTX_NODE_DEADLINE] = kctx_cache_create("kctx_deadline", sizeof(struct kctx_timer));
 	c[KCTX_NODE_USER_VALUE] = c[KCTX_NODE_VALUE];
 	c[KCTX_NODE_DETACHED] = c[KCTX_NODE_CANCEL];
 	if (!c[KCTX_NODE_CANCEL] || !c[KCTX_NODE_VALUE] || !c[KCTX_NODE_DEADLINE])

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The feature tests behind kmod/compat.h. Kbuild compiles this file (with
+ * -fsyntax-only: nothing is built) once per test, with -DKCTX_TEST_<NAME>,
+ * against the kernel's headers and with the kernel's flags. A test that
+ * fails to compile means the kernel lacks the feature. Each test is an
+ * error on a kernel without it, never just a warning.
+ */
+#include <linux/eventfd.h>
+#include <linux/kthread.h>
+
+#if defined(KCTX_TEST_CONTROL)
+/* Nothing new: if this fails, no test can be trusted. */
+int kctx_compat_test(void);
+int kctx_compat_test(void)
+{
+	return 0;
+}
+#elif defined(KCTX_TEST_EVENTFD_SIGNAL_1)
+void kctx_compat_test(struct eventfd_ctx *ctx);
+void kctx_compat_test(struct eventfd_ctx *ctx)
+{
+	eventfd_signal(ctx);
+}
+#elif defined(KCTX_TEST_KTHREAD_STOP_PUT)
+int kctx_compat_test(struct task_struct *k);
+int kctx_compat_test(struct task_struct *k)
+{
+	return kthread_stop_put(k);
+}
+#else
+#error "no KCTX_TEST_<NAME> given"
+#endif
