@@ -20,7 +20,8 @@
  * depends on the kernel ($KCTX_KERNEL). On stock an iteration costs 40 to
  * 310 us under TCG (the most for the race between two processes), so the
  * 100,000 take 4 to 31 s a race; the cap of 32 s only keeps the nine
- * races within run-tests' 300 s on a loaded host. On the debug kernels an
+ * races within run-tests' 300 s on a loaded host. Debian's other own
+ * kernels, lts and rt, get the same cap. On the debug kernels an
  * iteration costs 1.3 to 15 ms with the host (10 to 15 syscalls under
  * KASAN, lockdep, kmemleak and debug objects), so 100,000 would take 2 to
  * 25 minutes a race: there the cap is 6 s, 500 to 4,500 iterations. A race
@@ -172,7 +173,10 @@ static long seconds(void)
 
 	if (s)
 		return atol(s) > 0 ? atol(s) : 1000000000L;	/* "0": no limit */
-	return kernel && !strcmp(kernel, "stock") ? 32 : 6;
+	if (kernel && (!strcmp(kernel, "stock") || !strcmp(kernel, "lts") ||
+		       !strcmp(kernel, "rt")))
+		return 32;
+	return 6;
 }
 
 static long iterations(void)
