@@ -105,37 +105,36 @@ newest_pkg() {
 	echo "$v"
 }
 
-# kver: the Debian 6.12 upstream version in use (e.g. 6.12.117).
-kver() {
-	if [ -n "${KCTX_KVER:-}" ]; then
-		echo "$KCTX_KVER"
+# pinned_or_newest VAR ERE SED WHAT: the version in $VAR if it is set,
+# else the newest that apt offers (newest_pkg ERE SED), then exported in
+# VAR; dies naming the packages WHAT when apt offers none.
+pinned_or_newest() {
+	local var=$1 v
+	if [ -n "${!var:-}" ]; then
+		echo "${!var}"
 		return
 	fi
-	local v
-	v=$(newest_pkg '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' \
-		's/^linux-image-\(6\.12\.[0-9]*\)+deb12-amd64-unsigned .*/\1/p')
-	[ -n "$v" ] || die "apt offers no linux-image-6.12.*+deb12-amd64-unsigned; enable bookworm-security or bookworm-backports"
-	KCTX_KVER=$v
-	export KCTX_KVER
+	v=$(newest_pkg "$2" "$3")
+	[ -n "$v" ] || die "apt offers no $4"
+	export "$var=$v"
 	echo "$v"
+}
+
+# kver: the Debian 6.12 upstream version in use (e.g. 6.12.117).
+kver() {
+	pinned_or_newest KCTX_KVER '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' \
+		's/^linux-image-\(6\.12\.[0-9]*\)+deb12-amd64-unsigned .*/\1/p' \
+		'linux-image-6.12.*+deb12-amd64-unsigned; enable bookworm-security or bookworm-backports'
 }
 
 # lts_kver: the Debian 12 6.1 kernel in use, by its ABI name (6.1.0-57).
 # Not resolved by need_host_tools: only the lts kernel needs it.
 lts_kver() {
-	if [ -n "${KCTX_LTS_KVER:-}" ]; then
-		[[ $KCTX_LTS_KVER =~ ^6\.1\.0-[0-9]+$ ]] ||
-			die "KCTX_LTS_KVER names Debian's 6.1 ABI, e.g. 6.1.0-57, not '$KCTX_LTS_KVER'"
-		echo "$KCTX_LTS_KVER"
-		return
-	fi
-	local v
-	v=$(newest_pkg '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' \
-		's/^linux-image-\(6\.1\.0-[0-9]*\)-amd64-unsigned .*/\1/p')
-	[ -n "$v" ] || die "apt offers no linux-image-6.1.0-N-amd64-unsigned; enable bookworm and bookworm-security"
-	KCTX_LTS_KVER=$v
-	export KCTX_LTS_KVER
-	echo "$v"
+	[ -z "${KCTX_LTS_KVER:-}" ] || [[ $KCTX_LTS_KVER =~ ^6\.1\.0-[0-9]+$ ]] ||
+		die "KCTX_LTS_KVER names Debian's 6.1 ABI, e.g. 6.1.0-57, not '$KCTX_LTS_KVER'"
+	pinned_or_newest KCTX_LTS_KVER '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' \
+		's/^linux-image-\(6\.1\.0-[0-9]*\)-amd64-unsigned .*/\1/p' \
+		'linux-image-6.1.0-N-amd64-unsigned; enable bookworm and bookworm-security'
 }
 
 # abi [FLAVOUR]: Debian's kernel release string of stock (the default), rt
