@@ -7,7 +7,7 @@
  * kctx is unloaded, and the slab alone would only say that objects remain.
  * So kctx counts its live nodes, always, and says at unload how many are
  * left. The count is per CPU: an increment where a node is made and a
- * decrement where it is freed, no atomic and no shared line.
+ * decrement where its last reference goes, no atomic and no shared line.
  *
  * To name them, each node must be findable after it left the tree, which
  * a done node does. With leak_report=1 every node also goes into an
@@ -34,6 +34,8 @@
 #include "ctx.h"
 
 #define KCTX_LEAKS_NAMED	32
+/* Registry entries looked at per RCU read-side section. */
+#define KCTX_LEAKS_SLICE	64
 
 static bool leak_report = IS_ENABLED(CONFIG_DEBUG_KMEMLEAK);
 module_param(leak_report, bool, 0444);
@@ -57,8 +59,9 @@ static void kctx_leak_show(const struct kctx *ctx)
 
 /*
  * A module is going: name the contexts it made that are still held. The
- * walk covers every registered node, in slices of 64 under RCU, so a big
- * registry costs time here but never a long stretch without a resched.
+ * walk covers every registered node, KCTX_LEAKS_SLICE at a time under
+ * RCU, so a big registry costs time here but never a long stretch
+ * without a resched.
  */
 static int kctx_leaks_module_going(struct notifier_block *nb, unsigned long state,
 				   void *data)
@@ -81,7 +84,7 @@ static int kctx_leaks_module_going(struct notifier_block *nb, unsigned long stat
 			if (nr <= KCTX_LEAKS_NAMED)
 				kctx_leak_show(ctx);
 		}
-		if (++step % 64)
+		if (++step % KCTX_LEAKS_SLICE)
 			continue;
 		xas_pause(&xas);
 		rcu_read_unlock();
