@@ -57,6 +57,7 @@ static void kctx_leak_show(const struct kctx *ctx)
 	       refs, refs == 1 ? "" : "s", ctx->parent->id, (void *)ctx->site);
 }
 
+#ifdef CONFIG_MODULES
 /*
  * A module is going: name the contexts it made that are still held. The
  * walk covers every registered node, KCTX_LEAKS_SLICE at a time under
@@ -101,6 +102,27 @@ static struct notifier_block kctx_leaks_nb = {
 	.notifier_call = kctx_leaks_module_going,
 };
 
+static int kctx_leaks_watch_modules(void)
+{
+	return register_module_notifier(&kctx_leaks_nb);
+}
+
+static void kctx_leaks_unwatch_modules(void)
+{
+	unregister_module_notifier(&kctx_leaks_nb);
+}
+#else
+/* Built in (the UML KUnit kernel): no module comes or goes to be named. */
+static int kctx_leaks_watch_modules(void)
+{
+	return 0;
+}
+
+static void kctx_leaks_unwatch_modules(void)
+{
+}
+#endif
+
 /**
  * kctx_leaks_init() - turn the registry on if leak_report asks for it
  *
@@ -112,7 +134,7 @@ int kctx_leaks_init(void)
 	if (!leak_report)
 		return 0;
 	static_branch_enable(&kctx_leak_tracking);
-	return register_module_notifier(&kctx_leaks_nb);
+	return kctx_leaks_watch_modules();
 }
 
 /**
@@ -123,7 +145,7 @@ int kctx_leaks_init(void)
 void kctx_leaks_exit(void)
 {
 	if (leak_report)
-		unregister_module_notifier(&kctx_leaks_nb);
+		kctx_leaks_unwatch_modules();
 }
 
 /**
