@@ -29,6 +29,26 @@ stage() {
 	printf '==> [%02d:%02d] %s\n' $((now / 60)) $((now % 60)) "$*" >&2
 }
 
+# logged LOG CMD...: run CMD with its output in LOG, and meanwhile say
+# once a minute how far it is, with LOG's last line, so that a 10-minute
+# kernel build shows it is progressing rather than silence. Returns CMD's
+# status. The ticker ends with CMD, or with this shell if it is killed.
+logged() {
+	local log=$1 ticker rc=0 t0=$SECONDS
+	shift
+	: >"$log"
+	(
+		while sleep 60 && kill -0 $$ 2>/dev/null; do
+			stage "  ... $(((SECONDS - t0) / 60)) min: $(tail -n 1 "$log" | cut -c1-90)"
+		done
+	) &
+	ticker=$!
+	"$@" >"$log" 2>&1 || rc=$?
+	kill "$ticker" 2>/dev/null || true
+	wait "$ticker" 2>/dev/null || true
+	return "$rc"
+}
+
 as_root() {
 	if [ "$(id -u)" = 0 ]; then
 		"$@"
