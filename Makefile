@@ -5,7 +5,7 @@
 KERNEL ?= stock
 Q := qemu-scripts
 
-.PHONY: help demo check stress vm kdir module lint htmldocs clean kunit-uml bench bench-uml version
+.PHONY: help demo check stress vm kdir module lint htmldocs deb clean kunit-uml bench bench-uml version
 
 help:
 	@echo 'kctx: Go-style contexts for the Linux kernel'
@@ -21,9 +21,11 @@ help:
 	@echo '  make kdir [KERNEL=debug]   print the kernel build directory modules build against'
 	@echo '  make module [KERNEL=debug] build kctx.ko (and kctx_test.ko on debug) into build/KERNEL'
 	@echo '  make lint                  checkpatch --strict, kernel-doc -Wall, sparse, the syzkaller'
-	@echo '                             description'\''s check and htmldocs'
+	@echo '                             description'\''s check, htmldocs and make deb'\''s lintian'
 	@echo '  make htmldocs              Documentation/ in HTML (Sphinx -W, the kernel'\''s kernel-doc)'
 	@echo '                             into build/htmldocs; prints the index'
+	@echo '  make deb                   Debian source and binary packages (kctx-dkms, libkctx0,'
+	@echo '                             libkctx-dev, kctx-tools) into build/deb; lintian must pass'
 	@echo '  make kunit-uml             kctx'\''s KUnit suites natively, in a UML kernel: under a'
 	@echo '                             minute once the kernel is cached (qemu-scripts/uml)'
 	@echo '  make bench                 kctx against Go, C++ and raw kernel primitives, in the'
@@ -62,6 +64,9 @@ lint:
 
 htmldocs:
 	@$(Q)/htmldocs
+
+deb:
+	@$(Q)/deb
 
 kunit-uml:
 	$(Q)/uml kunit

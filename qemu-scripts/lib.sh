@@ -97,6 +97,12 @@ KCTX_HOST_PKGS=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 	cpio kmod xz-utils python3 qemu-system-x86 busybox-static sparse
 	perl dwarves rsync gcc-multilib pkgconf groff-base python3-sphinx)
 
+# What qemu-scripts/deb (make deb) needs, and so lint, which runs it:
+# Debian's packaging tools, and debian/control's Build-Depends (dh-dkms
+# provides dh-sequence-dkms). No fakeroot: Rules-Requires-Root is no.
+KCTX_DEB_PKGS=(dpkg-dev debhelper dh-dkms lintian make gcc libc6-dev)
+KCTX_HOST_PKGS+=("${KCTX_DEB_PKGS[@]}")
+
 # The sources with kernel-doc comments: lint's kernel-doc -Wall run checks
 # every .c and .h under them, and htmldocs renders only files from them.
 KCTX_KDOC_DIRS=(kmod uapi/linux)
@@ -310,6 +316,21 @@ t_skip() {
 # never be taken for a result.
 t_note() {
 	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# t_check NAME CMD...: one result line for CMD; what it printed is shown
+# as commentary when it fails. Returns CMD's status.
+t_check() {
+	local name=$1 o rc=0
+	shift
+	o=$("$@" 2>&1) || rc=$?
+	if [ $rc = 0 ]; then
+		t_pass "$name"
+	else
+		[ -z "$o" ] || t_note "$(head -n 30 <<<"$o")"
+		t_fail "$name"
+	fi
+	return $rc
 }
 
 # kunit_report LABEL SRC KTAP DIR: parse the KTAP in the file KTAP with the
