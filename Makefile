@@ -34,8 +34,9 @@ help:
 	@echo '  make clean                 remove build/ (cached kernels stay in ~/.cache/kctx)'
 	@echo '  make -s version            print kctx'\''s version (KCTX_VERSION in Kbuild)'
 	@echo
-	@echo 'KERNEL is stock (default), debug, kcsan (KCSAN instead of KASAN), lts (Debian 12'\''s'
-	@echo 'own 6.1) or rt (Debian'\''s 6.12 PREEMPT_RT).'
+	@echo 'KERNEL is stock (default), debug, kcsan (KCSAN instead of KASAN), debug-rt (debug'
+	@echo 'with PREEMPT_RT and raw-lock nesting checks), lts (Debian 12'\''s own 6.1) or rt'
+	@echo '(Debian'\''s 6.12 PREEMPT_RT).'
 	@echo 'KCTX_KVER pins the Debian 6.12 kernel version, KCTX_LTS_KVER the 6.1 one (6.1.0-N).'
 	@echo 'qemu-scripts/run-vm --help runs your own commands in the VM.'
 

@@ -4,7 +4,7 @@
 #
 # Settings (environment):
 #   KCTX_KVER    Debian 6.12 upstream version to use, e.g. 6.12.117, for
-#                stock, debug, kcsan and rt. Default: the newest
+#                stock, debug, kcsan, debug-rt and rt. Default: the newest
 #                linux-image-6.12.*+deb12-amd64-unsigned that apt offers.
 #   KCTX_LTS_KVER
 #                Debian 12's 6.1 kernel to use for lts, by its ABI name,
@@ -212,12 +212,13 @@ cfg_key() {
 kcfg_frags() {
 	case $1 in
 	kcsan) echo base.config debug.config kcsan.config ;;
+	debug-rt) echo base.config debug.config rt.config ;;
 	*) echo base.config "$1.config" ;;
 	esac
 }
 
 # kcfg_hash [FLAVOUR]: the cache key of a kernel built from source (debug,
-# the default, or kcsan); it changes with anything that changes it.
+# the default, kcsan or debug-rt); it changes with anything that changes it.
 kcfg_hash() {
 	local flavour=${1:-debug} f files=()
 	for f in $(kcfg_frags "$flavour"); do
