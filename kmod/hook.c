@@ -32,7 +32,8 @@ struct lockdep_map kctx_hook_map = STATIC_LOCKDEP_MAP_INIT("kctx_hook", &kctx_ho
  * kctx_run_hooks() - run and drop every hook on a list
  * @hooks: the hooks a node had when it became done, moved off the node
  *
- * Context: Under the node's lock, with interrupts off.
+ * Context: Under the node's lock, with interrupts off; on PREEMPT_RT
+ * preemptible, with interrupts on, as spinlock_t is a sleeping lock there.
  */
 void kctx_run_hooks(struct hlist_head *hooks)
 {

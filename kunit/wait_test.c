@@ -160,8 +160,10 @@ static void wait_event_timeout_tells_the_three_outcomes_apart(struct kunit *test
 
 struct counting_hook {
 	struct kctx_hook hook;
+	struct kctx *ctx;
 	int runs;
 	bool irqs_were_off;
+	bool lock_was_held;
 };
 
 static void counting_hook_fn(struct kctx_hook *hook)
@@ -170,18 +172,25 @@ static void counting_hook_fn(struct kctx_hook *hook)
 
 	h->runs++;
 	h->irqs_were_off = irqs_disabled();
+	h->lock_was_held = !IS_ENABLED(CONFIG_LOCKDEP) || lockdep_is_held(&h->ctx->lock);
 }
 
-static void hook_runs_once_with_irqs_off(struct kunit *test)
+/*
+ * Under the node's lock, which is a spinlock_t: taken with interrupts off,
+ * except on PREEMPT_RT, where it is a sleeping lock and spin_lock_irqsave()
+ * leaves interrupts on.
+ */
+static void hook_runs_once_under_the_node_lock(struct kunit *test)
 {
 	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
-	struct counting_hook h = { .hook.fn = counting_hook_fn };
+	struct counting_hook h = { .hook.fn = counting_hook_fn, .ctx = ctx };
 
 	KUNIT_EXPECT_TRUE(test, kctx_hook_add(ctx, &h.hook));
 	kctx_cancel(ctx);
 	kctx_cancel(ctx);
 	KUNIT_EXPECT_EQ(test, h.runs, 1);
-	KUNIT_EXPECT_TRUE(test, h.irqs_were_off);
+	KUNIT_EXPECT_TRUE(test, h.lock_was_held);
+	KUNIT_EXPECT_EQ(test, h.irqs_were_off, !IS_ENABLED(CONFIG_PREEMPT_RT));
 	KUNIT_EXPECT_FALSE(test, kctx_hook_del(ctx, &h.hook));
 	kctx_put(ctx);
 }
@@ -220,7 +229,7 @@ static struct kunit_case kctx_wait_cases[] = {
 	KUNIT_CASE(killable_wait_event_is_woken_by_deadline),
 	KUNIT_CASE(wait_event_is_woken_by_its_condition),
 	KUNIT_CASE(wait_event_timeout_tells_the_three_outcomes_apart),
-	KUNIT_CASE(hook_runs_once_with_irqs_off),
+	KUNIT_CASE(hook_runs_once_under_the_node_lock),
 	KUNIT_CASE(hook_on_done_context_is_refused),
 	KUNIT_CASE(removed_hook_never_runs),
 	{}

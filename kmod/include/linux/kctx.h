@@ -22,7 +22,8 @@ struct kctx;
 /**
  * struct kctx_hook - a function run the moment a context becomes done
  * @node: entry on the context's hook list; owned by kctx
- * @fn: called once, with the context's lock held and interrupts off
+ * @fn: called once, with the context's lock held and interrupts off (on
+ *	PREEMPT_RT, where that spinlock_t is a sleeping lock, preemptible)
  *
  * The low-level notification that waiters and after-funcs are built on.
  * @fn runs in the context of whoever cancels, which may be a softirq for a
@@ -30,7 +31,9 @@ struct kctx;
  * eventfd, send a signal and read kctx_err(), kctx_cause() and kctx_done();
  * it must not call any other kctx function (kctx_put(), kctx_hook_add(),
  * kctx_hook_del(), constructors, cancels), on any context: those take node
- * locks, which never nest. With lockdep, kctx checks this.
+ * locks, which never nest. With lockdep, kctx checks this. A spinlock_t may
+ * be taken, as those calls do, a mutex not; and on PREEMPT_RT neither
+ * interrupts nor preemption are off, so per-CPU data wants its own guard.
  */
 struct kctx_hook {
 	struct hlist_node node;
