@@ -13,7 +13,7 @@ help:
 	@echo '  make demo                  build kctx.ko, boot Debian'\''s stock kernel in QEMU,'
 	@echo '                             load it and show what it does'
 	@echo '  make check                 the whole test suite; last line: N passed, N failed, N skipped'
-	@echo '  make stress                the long reliability run (2.5 hours): 10^6 rounds of each'
+	@echo '  make stress                the long reliability run (3 hours): 10^6 rounds of each'
 	@echo '                             KUnit race on debug and uapi race on stock, the races under'
 	@echo '                             KCSAN, the KUnit suites on debug-rt (PREEMPT_RT), 10^6 fuzzer'
 	@echo '                             ops, 1000 load/unload cycles; ends with a report'
