@@ -319,6 +319,12 @@ t_note() {
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
 
+# vm_tests_list: the tests qemu-scripts/vm-tests.list names, one path
+# relative to the top per line, without its comments and blank lines.
+vm_tests_list() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$KCTX_TOP/qemu-scripts/vm-tests.list"
+}
+
 # t_check NAME CMD...: one result line for CMD; what it printed is shown
 # as commentary when it fails. Returns CMD's status.
 t_check() {
