@@ -48,7 +48,7 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->lock, flags);
-	if (ctx->err) {
+	if (ctx->head.err) {
 		spin_unlock_irqrestore(&ctx->lock, flags);
 		return false;
 	}
@@ -56,7 +56,7 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	hlist_move_list(&ctx->hooks, &hooks);
 	kctx_record_why(ctx, why);
 	/* Pairs with the acquire in kctx_err() and friends: cause first. */
-	smp_store_release(&ctx->err, why->err);
+	smp_store_release(&ctx->head.err, why->err);
 	kctx_run_hooks(&hooks);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 

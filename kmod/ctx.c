@@ -162,7 +162,7 @@ static void kctx_born_done(struct kctx *ctx, const struct kctx_why *why)
 	/* ->hooks is empty: nobody else has seen the node. */
 	kctx_record_why(ctx, why);
 	/* Pairs with the acquire in kctx_err(), like kctx_mark_done()'s. */
-	smp_store_release(&ctx->err, why->err);
+	smp_store_release(&ctx->head.err, why->err);
 	complete_all(&ctx->done);
 }
 
@@ -180,8 +180,8 @@ void kctx_why_get(const struct kctx *ctx, struct kctx_why *why)
 		*why = (struct kctx_why){};
 		return;
 	}
-	/* Written before ->err was released: stable once it is seen. */
-	why->cause = READ_ONCE(ctx->cause);
+	/* Written before ->head.err was released: stable once it is seen. */
+	why->cause = READ_ONCE(ctx->head.cause);
 	why->canceller = why->err == -ECANCELED ? READ_ONCE(ctx->canceller) : NULL;
 	why->has_user_cause = READ_ONCE(ctx->has_user_cause);
 	why->user_cause = READ_ONCE(ctx->user_cause);
@@ -402,53 +402,6 @@ void kctx_put(struct kctx *ctx)
 	}
 }
 EXPORT_SYMBOL_GPL(kctx_put);
-
-/**
- * kctx_err() - why a context is done
- * @ctx: the context
- *
- * Context: Any context.
- * Return: 0 while @ctx is live, -ECANCELED once it was cancelled, or
- * -ETIMEDOUT once its deadline, or an ancestor's, passed.
- */
-int kctx_err(const struct kctx *ctx)
-{
-	/* Pairs with the release in kctx_mark_done(). */
-	return smp_load_acquire(&ctx->err);
-}
-EXPORT_SYMBOL_GPL(kctx_err);
-
-/**
- * kctx_cause() - the cause given to the cancel that reached a context
- * @ctx: the context
- *
- * The first cancel that took effect, on @ctx or on the ancestor whose
- * cancel reached it, decides the cause for good.
- *
- * Context: Any context.
- * Return: 0 while @ctx is live; otherwise the cause passed to
- * kctx_cancel_cause(), which equals kctx_err() when none was given.
- */
-int kctx_cause(const struct kctx *ctx)
-{
-	/* Pairs with the release in kctx_mark_done(): ->cause was set first. */
-	return smp_load_acquire(&ctx->err) ? READ_ONCE(ctx->cause) : 0;
-}
-EXPORT_SYMBOL_GPL(kctx_cause);
-
-/**
- * kctx_done() - whether a context is done
- * @ctx: the context
- *
- * Context: Any context.
- * Return: true once @ctx is cancelled or past its deadline.
- */
-bool kctx_done(const struct kctx *ctx)
-{
-	/* Acquire, so a caller that sees done can read what came with it. */
-	return smp_load_acquire(&ctx->err) != 0;
-}
-EXPORT_SYMBOL_GPL(kctx_done);
 
 /**
  * kctx_deadline() - the effective deadline of a context

@@ -37,34 +37,34 @@ enum kctx_node_kind {
  *      parent, or the background root for a detached node (kctx_up()).
  *   R: also walked under rcu_read_lock() (debugfs), so changed only with
  *      the RCU list primitives.
- *   D: written under L before ->err is published with a release store;
- *      read freely after an acquire load of a non-zero ->err.
+ *   D: written under L before ->head.err is published with a release
+ *      store; read freely after an acquire load of a non-zero one.
  *   A: atomic.
  *   W: the fired deadline's: its timer callback's, then the deadline
  *      worker's (deadline.c), which alone touch it.
  *
- * @err is written under L and read with smp_load_acquire() anywhere; a node
- * born done (kctx_born_done()) publishes it the same way before anyone
- * else can see the node. Any node lock is taken alone: never nest two.
+ * @head.err is written under L and read with smp_load_acquire() anywhere,
+ * inline in <linux/kctx.h>'s checks; a node born done (kctx_born_done())
+ * publishes it the same way before anyone else can see the node. Any node
+ * lock is taken alone: never nest two.
  *
  * Two unions save memory. The first: every user of @done holds a
  * reference, so @rcu can reuse it once the last one is gone; RCU walkers
  * never read @done. The second holds what a node needs in each phase of
- * its life: @hooks until @err is set (kctx_mark_done() moves them off
+ * its life: @hooks until @head.err is set (kctx_mark_done() moves them off
  * first); then @canceller if the node was cancelled (-ECANCELED), or
  * @expired if its own deadline fired (-ETIMEDOUT, no canceller).
  */
 struct kctx {
+	struct kctx_head head;		/* .err L, .cause D; first, for the checks */
 	refcount_t ref;			/* A */
 	u8 kind;			/* I: enum kctx_node_kind */
 	bool has_user_cause;		/* D */
 	u16 depth;			/* I: background is 0; saturates */
 	spinlock_t lock;
-	int err;			/* L: 0, -ECANCELED or -ETIMEDOUT */
-	int cause;			/* D */
 	kuid_t charged;			/* I: the uapi user charged, or INVALID_UID */
 	union {
-		struct completion done;	/* completed once @err is set */
+		struct completion done;	/* completed once @head.err is set */
 		struct rcu_head rcu;	/* once @ref is zero */
 	};
 	struct kctx *parent;		/* I: holds a reference */
@@ -80,6 +80,9 @@ struct kctx {
 	unsigned long site;		/* I: the constructor's caller */
 	u64 user_cause;			/* D: userspace's own cause */
 };
+
+/* <linux/kctx.h>'s inline checks read a context as its head. */
+static_assert(offsetof(struct kctx, head) == 0);
 
 /*
  * Why a node is done. A cancel that reaches descendants gives each of them
@@ -132,14 +135,14 @@ static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
 
 /*
  * kctx_record_why() - copy @why's cause and canceller into @ctx; the caller
- * then publishes ->err, which must come last. The node takes a reference
+ * then publishes ->head.err, which must come last. The node takes a reference
  * of its own on the canceller, so that the pid can't name another process
  * later. Only a cancel has a canceller; ->canceller shares its memory with
  * ->hooks, which the caller has taken off already.
  */
 static inline void kctx_record_why(struct kctx *ctx, const struct kctx_why *why)
 {
-	ctx->cause = why->cause;
+	ctx->head.cause = why->cause;
 	if (why->err == -ECANCELED)
 		ctx->canceller = get_pid(why->canceller);
 	ctx->has_user_cause = why->has_user_cause;

@@ -27,7 +27,7 @@ static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 	seq_printf(m, "%*s%llu %s %s", min(depth, KCTX_TREE_MAX_INDENT) * 2, "",
 		   ctx->id, kctx_kind_names[ctx->kind], err ? "done" : "live");
 	if (err)
-		seq_printf(m, " err=%d cause=%d", err, READ_ONCE(ctx->cause));
+		seq_printf(m, " err=%d cause=%d", err, kctx_cause(ctx));
 	if (ctx->deadline != KTIME_MAX)
 		seq_printf(m, " deadline_in_ns=%lld",
 			   ktime_to_ns(ktime_sub(ctx->deadline, ktime_get())));

@@ -65,7 +65,7 @@ bool kctx_hook_add(struct kctx *ctx, struct kctx_hook *hook)
 	kctx_assert_no_hook();
 	INIT_HLIST_NODE(&hook->node);
 	spin_lock_irqsave(&ctx->lock, flags);
-	added = !ctx->err;
+	added = !ctx->head.err;
 	if (added)
 		hlist_add_head(&hook->node, &ctx->hooks);
 	spin_unlock_irqrestore(&ctx->lock, flags);

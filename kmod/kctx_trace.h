@@ -22,7 +22,7 @@ TRACE_EVENT(kctx_create,
 			   __entry->kind = ctx->kind;
 			   __entry->deadline = ctx->deadline;
 			   /* A cancel may already be under way. */
-			   __entry->err = READ_ONCE(ctx->err);),
+			   __entry->err = READ_ONCE(ctx->head.err);),
 	    TP_printk("id=%llu parent=%llu kind=%u deadline=%lld born_err=%d",
 		      __entry->id, __entry->parent, __entry->kind,
 		      __entry->deadline, __entry->err)

@@ -9,6 +9,7 @@
 #ifndef _LINUX_KCTX_H
 #define _LINUX_KCTX_H
 
+#include <asm/barrier.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/sched.h>
@@ -20,13 +21,81 @@
 struct kctx;
 
 /**
+ * struct kctx_head - the part of a context that its checks read
+ * @err: 0 while the context is live; set once, with a release store, to
+ *	 -ECANCELED or -ETIMEDOUT when it becomes done
+ * @cause: what kctx_cause() reports; written before @err is released
+ *
+ * Every struct kctx starts with this, and the rest of it is kctx's own.
+ * It is here only so that kctx_err(), kctx_cause() and kctx_done() can be
+ * inline loads: a check in a loop costs what Go's and C++'s do, not a call.
+ * Read it through those three, never directly.
+ */
+struct kctx_head {
+	int err;
+	int cause;
+};
+
+/* The head of @ctx; kmod/ctx.h asserts that struct kctx starts with it. */
+static inline const struct kctx_head *__kctx_head(const struct kctx *ctx)
+{
+	return (const struct kctx_head *)ctx;
+}
+
+/**
+ * kctx_err() - why a context is done
+ * @ctx: the context
+ *
+ * An acquire load: a caller that sees an error also sees everything the
+ * canceller wrote before it made the context done, the cause included.
+ *
+ * Context: Any context.
+ * Return: 0 while @ctx is live, -ECANCELED once it was cancelled, or
+ * -ETIMEDOUT once its deadline, or an ancestor's, passed.
+ */
+static inline int kctx_err(const struct kctx *ctx)
+{
+	/* Pairs with the release store in kctx_mark_done(). */
+	return smp_load_acquire(&__kctx_head(ctx)->err);
+}
+
+/**
+ * kctx_cause() - the cause given to the cancel that reached a context
+ * @ctx: the context
+ *
+ * The first cancel that took effect, on @ctx or on the ancestor whose
+ * cancel reached it, decides the cause for good.
+ *
+ * Context: Any context.
+ * Return: 0 while @ctx is live; otherwise the cause passed to
+ * kctx_cancel_cause(), which equals kctx_err() when none was given.
+ */
+static inline int kctx_cause(const struct kctx *ctx)
+{
+	/* ->cause was written before ->err's release: stable once it is seen. */
+	return kctx_err(ctx) ? READ_ONCE(__kctx_head(ctx)->cause) : 0;
+}
+
+/**
+ * kctx_done() - whether a context is done
+ * @ctx: the context
+ *
+ * Context: Any context.
+ * Return: true once @ctx is cancelled or past its deadline.
+ */
+static inline bool kctx_done(const struct kctx *ctx)
+{
+	return kctx_err(ctx) != 0;
+}
+
+/**
  * struct kctx_hook - a function run the moment a context becomes done
  * @node: entry on the context's hook list; owned by kctx
  * @fn: called once, with the context's lock held and interrupts off (on
  *	PREEMPT_RT, where that spinlock_t is a sleeping lock, preemptible)
  *
  * The low-level notification that waiters and after-funcs are built on.
- * @fn runs in the context of whoever cancels, which may be a softirq for a
+ * @fn runs in the context of whoever cancels, which may be a hard irq for a
  * deadline, so it must not sleep. It may wake a task, queue work, signal an
  * eventfd, send a signal and read kctx_err(), kctx_cause() and kctx_done();
  * it must not call any other kctx function (kctx_put(), kctx_hook_add(),
@@ -86,9 +155,6 @@ void kctx_fdput(struct kctx *ctx);
 void kctx_cancel(struct kctx *ctx);
 void kctx_cancel_cause(struct kctx *ctx, int cause);
 
-int kctx_err(const struct kctx *ctx);
-int kctx_cause(const struct kctx *ctx);
-bool kctx_done(const struct kctx *ctx);
 bool kctx_deadline(const struct kctx *ctx, ktime_t *deadline);
 void *kctx_value(const struct kctx *ctx, const void *key);
 u64 kctx_id(const struct kctx *ctx);
