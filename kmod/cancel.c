@@ -119,15 +119,17 @@ static struct kctx *kctx_next_child(struct kctx *node, struct kctx *finished)
  * nodes below it are held by the walk while it is inside them. Returns
  * true when the subtree is done, false when @budget steps ran out first,
  * in which case a later walk from @root carries on where this one stopped:
- * what is finished is off the lists.
+ * what is finished is off the lists. With @may_sleep it yields between
+ * steps; without, the budget alone bounds its time.
  */
 static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
-		      unsigned int budget)
+		      unsigned int budget, bool may_sleep)
 {
 	struct kctx *node = root, *child, *finished = NULL;
 	struct kctx_why cur = *why;	/* what @node's children get */
 
-	might_sleep();
+	if (may_sleep)
+		might_sleep();
 	for (;;) {
 		child = kctx_next_child(node, finished);
 		kctx_put(finished);
@@ -153,7 +155,8 @@ static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
 		}
 		if (!--budget)
 			break;
-		cond_resched();
+		if (may_sleep)
+			cond_resched();
 	}
 	/* Out of budget: let go of the path, leaving the rest on the lists. */
 	kctx_put(finished);
@@ -163,6 +166,17 @@ static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
 		kctx_put(child);
 	}
 	return false;
+}
+
+static bool __kctx_finish(struct kctx *ctx, unsigned int budget, bool may_sleep)
+{
+	struct kctx_why why;
+
+	kctx_why_get(ctx, &why);
+	if (!kctx_walk(ctx, &why, budget, may_sleep))
+		return false;
+	kctx_unlink(ctx);
+	return true;
 }
 
 /**
@@ -181,13 +195,23 @@ static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
  */
 bool kctx_finish(struct kctx *ctx, unsigned int budget)
 {
-	struct kctx_why why;
+	return __kctx_finish(ctx, budget, true);
+}
 
-	kctx_why_get(ctx, &why);
-	if (!kctx_walk(ctx, &why, budget))
-		return false;
-	kctx_unlink(ctx);
-	return true;
+/**
+ * kctx_finish_atomic() - kctx_finish() for a caller that can't sleep
+ * @ctx: a done node; the caller holds a reference on it
+ * @budget: the most steps to take; small, since none of them yields
+ *
+ * For the deadline timer's callback, which marks a small subtree at once
+ * and leaves a bigger one to a worker.
+ *
+ * Context: Any context; takes node locks with interrupts off.
+ * Return: as kctx_finish().
+ */
+bool kctx_finish_atomic(struct kctx *ctx, unsigned int budget)
+{
+	return __kctx_finish(ctx, budget, false);
 }
 
 /**
@@ -222,7 +246,7 @@ void kctx_cancel_all(void)
 	static const struct kctx_why why = { .err = -ECANCELED, .cause = -ESHUTDOWN };
 
 	/* The background root itself is never done; everything below it is. */
-	kctx_walk(&kctx_bg, &why, UINT_MAX);
+	kctx_walk(&kctx_bg, &why, UINT_MAX, true);
 }
 
 /**

@@ -173,6 +173,7 @@ void kctx_why_get(const struct kctx *ctx, struct kctx_why *why);
 bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why);
 void kctx_unlink(struct kctx *ctx);
 bool kctx_finish(struct kctx *ctx, unsigned int budget);
+bool kctx_finish_atomic(struct kctx *ctx, unsigned int budget);
 void kctx_end_why(struct kctx *ctx, const struct kctx_why *why);
 void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why);
 void kctx_cancel_all(void);

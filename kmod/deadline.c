@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Deadlines: one soft hrtimer per deadline node that expires before all of
- * its ancestors.
+ * Deadlines: one hrtimer per deadline node that expires before all of its
+ * ancestors.
  *
  * An armed timer holds a reference on its node, so a node is never freed
  * under a pending or running timer and the free path never has to wait for
- * one. The timer fires in softirq context (HRTIMER_MODE_ABS_SOFT). There it
- * only marks its own node done, which wakes that node's waiters and runs its
- * hooks; the walk down the subtree may be long and may sleep, so it goes to
- * a worker together with the timer's reference.
+ * one. The timer fires in hard irq (HRTIMER_MODE_ABS), as timerfd's does,
+ * so a deadline is as punctual as a timerfd; PREEMPT_RT moves it to
+ * softirq by itself. There it marks its own node done, which wakes that
+ * node's waiters and runs its hooks, and then walks the subtree below for
+ * up to KCTX_EXPIRE_IRQ_STEPS nodes: a request's usual few descendants are
+ * done at the same moment as their ancestor. A bigger subtree's walk may be
+ * long and should yield, so the rest goes to a worker together with the
+ * timer's reference.
  *
  * The walks have a workqueue of their own, apart from kctx_wq, where
  * after-funcs may block. One work item takes the fired nodes in turn and
@@ -25,6 +29,12 @@
 #include "kctx_trace.h"
 
 #define KCTX_EXPIRE_SLICE	256
+/*
+ * Walk steps (one per node entered or left) in the timer's callback: a
+ * chain ten deep below the expiring node is 20. Each is a node's lock and
+ * its hooks, about a microsecond, with interrupts off.
+ */
+#define KCTX_EXPIRE_IRQ_STEPS	64
 
 static struct workqueue_struct *kctx_deadline_wq;
 static LLIST_HEAD(kctx_expired);
@@ -92,9 +102,11 @@ static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 	trace_kctx_deadline(ctx);
 	/*
 	 * If a cancel got there first, the walk below is that canceller's,
-	 * and ->expired is not ours to use: it holds the canceller now.
+	 * and ->expired is not ours to use: it holds the canceller now. If
+	 * the subtree is small, it is finished here and needs no worker.
 	 */
-	if (!kctx_mark_done(ctx, &kctx_why_deadline)) {
+	if (!kctx_mark_done(ctx, &kctx_why_deadline) ||
+	    kctx_finish_atomic(ctx, KCTX_EXPIRE_IRQ_STEPS)) {
 		kctx_put(ctx);	/* the timer's reference */
 		return HRTIMER_NORESTART;
 	}
@@ -113,7 +125,7 @@ void kctx_deadline_init(struct kctx *ctx)
 {
 	struct hrtimer *timer = &kctx_to_timer(ctx)->timer;
 
-	hrtimer_init(timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	hrtimer_init(timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	timer->function = kctx_deadline_fire;
 }
 
@@ -132,10 +144,9 @@ void kctx_deadline_arm(struct kctx *ctx)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ctx->lock, flags);
-	if (!ctx->err) {
+	if (!ctx->head.err) {
 		refcount_inc(&ctx->ref);
-		hrtimer_start(&kctx_to_timer(ctx)->timer, ctx->deadline,
-			      HRTIMER_MODE_ABS_SOFT);
+		hrtimer_start(&kctx_to_timer(ctx)->timer, ctx->deadline, HRTIMER_MODE_ABS);
 	}
 	spin_unlock_irqrestore(&ctx->lock, flags);
 }
@@ -163,8 +174,8 @@ void kctx_deadline_stop(struct kctx *ctx)
  *
  * A timer callback that is still running may queue a walk after this has
  * begun: the caller first makes sure no timer is left pending and waits
- * out the running callbacks (synchronize_rcu(): a softirq is an RCU
- * read-side critical section, on PREEMPT_RT too).
+ * out the running callbacks (synchronize_rcu(): a hard irq, or the softirq
+ * that runs it on PREEMPT_RT, is an RCU read-side critical section).
  *
  * Context: Process context; sleeps.
  */

@@ -21,7 +21,7 @@
  *   forced, kernel-generated signal. For a kthread no sigqueue is
  *   allocated (__send_signal_locked() goes straight to setting the bit), so
  *   it is safe under the context's spinlock with interrupts off, even in
- *   the deadline's softirq. signal_wake_up() then wakes TASK_INTERRUPTIBLE
+ *   the deadline's hard irq. signal_wake_up() then wakes TASK_INTERRUPTIBLE
  *   and TASK_WAKEKILL sleepers, never plain TASK_UNINTERRUPTIBLE ones, and
  *   both signal_pending() and fatal_signal_pending() turn true.
  * - Kthreads start with every signal ignored, so the thread must accept

@@ -98,8 +98,8 @@ static void __exit kctx_exit(void)
 	kctx_cancel_all();
 	/*
 	 * ...but one may be running, and about to queue its walk or drop its
-	 * node. A timer's callback runs in a softirq, an RCU read-side
-	 * critical section, so a grace period waits it out.
+	 * node. A timer's callback runs in hard irq (softirq on PREEMPT_RT),
+	 * an RCU read-side critical section, so a grace period waits it out.
 	 */
 	synchronize_rcu();
 	kctx_deadline_flush();

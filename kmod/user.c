@@ -9,7 +9,7 @@
  * node, are bounded by RLIMIT_NOFILE like any other fd.
  *
  * A node is freed wherever its last reference goes, which may be a timer's
- * softirq, so the uncharge takes only a spinlock and never allocates. The
+ * hard irq, so the uncharge takes only a spinlock and never allocates. The
  * counts live in a small hash table of per-user entries, keyed by the uid
  * as the initial user namespace sees it; an entry goes away with its last
  * unit.

@@ -312,6 +312,84 @@ static void big_subtree_does_not_hold_up_another_deadline(struct kunit *test)
 	kctx_put(big);
 }
 
+/* A hook that notes where it ran: in a task (a worker) or in the timer. */
+struct where_probe {
+	struct kctx_hook hook;
+	bool in_task;
+};
+
+static void note_where(struct kctx_hook *hook)
+{
+	container_of(hook, struct where_probe, hook)->in_task = in_task();
+}
+
+/*
+ * A chain of @depth cancel contexts with a where_probe on each, below a
+ * deadline node, @chain[0], whose timer then fires at once.
+ */
+static void expire_above_chain(struct kunit *test, struct kctx **chain,
+			       struct where_probe *probes, int depth)
+{
+	int i;
+
+	chain[0] = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), HOUR_NS,
+							 GFP_KERNEL));
+	for (i = 1; i <= depth; i++) {
+		chain[i] = KCTX_TEST_NEW(test, kctx_with_cancel(chain[i - 1], GFP_KERNEL));
+		probes[i].hook.fn = note_where;
+		KUNIT_ASSERT_TRUE(test, kctx_hook_add(chain[i], &probes[i].hook));
+	}
+	/* Bring the deadline forward to now, as if the hour had passed. */
+	hrtimer_start(&kctx_to_timer(chain[0])->timer, 0, HRTIMER_MODE_ABS);
+}
+
+static void put_chain(struct kctx **chain, int depth)
+{
+	while (depth >= 0)
+		kctx_put(chain[depth--]);
+}
+
+/*
+ * A request's few descendants are done in the timer's own callback, as
+ * punctually as a timerfd, not when a worker gets to them.
+ */
+static void deadline_marks_a_small_subtree_in_its_timer(struct kunit *test)
+{
+	const int depth = 10;
+	struct where_probe probes[11] = {};
+	struct kctx *chain[11];
+	int i;
+
+	expire_above_chain(test, chain, probes, depth);
+	KUNIT_ASSERT_GT(test, kctx_wait_timeout(chain[depth], KCTX_TEST_WAIT), 0);
+	for (i = 1; i <= depth; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, probes[i].in_task, "depth %d marked by a worker", i);
+	kctx_deadline_flush();
+	put_chain(chain, depth);
+}
+
+/*
+ * The callback's walk is bounded: below a deep chain it stops and a worker,
+ * which may yield, finishes the subtree.
+ */
+static void deadline_leaves_a_deep_subtree_to_its_worker(struct kunit *test)
+{
+	const int depth = 200;
+	struct where_probe *probes;
+	struct kctx **chain;
+
+	probes = kunit_kcalloc(test, depth + 1, sizeof(*probes), GFP_KERNEL);
+	chain = kunit_kcalloc(test, depth + 1, sizeof(*chain), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, probes);
+	KUNIT_ASSERT_NOT_NULL(test, chain);
+	expire_above_chain(test, chain, probes, depth);
+	KUNIT_ASSERT_GT(test, kctx_wait_timeout(chain[depth], KCTX_TEST_WAIT), 0);
+	KUNIT_EXPECT_FALSE(test, probes[1].in_task);
+	KUNIT_EXPECT_TRUE(test, probes[depth].in_task);
+	kctx_deadline_flush();
+	put_chain(chain, depth);
+}
+
 static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(timeout_expires_with_etimedout_not_before_it),
 	KUNIT_CASE(past_deadline_is_born_done),
@@ -328,6 +406,8 @@ static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(orphaned_deadline_context_is_left_for_unload_to_reap),
 	KUNIT_CASE(blocked_after_funcs_do_not_hold_up_a_deadline),
 	KUNIT_CASE_SLOW(big_subtree_does_not_hold_up_another_deadline),
+	KUNIT_CASE(deadline_marks_a_small_subtree_in_its_timer),
+	KUNIT_CASE(deadline_leaves_a_deep_subtree_to_its_worker),
 	{}
 };
 

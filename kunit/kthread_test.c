@@ -895,8 +895,8 @@ static int direct_fn(void *data)
 	return 0;
 }
 
-/* A deadline node's own hooks run in its timer's softirq. */
-static void binding_a_deadline_node_breaks_from_its_softirq(struct kunit *test)
+/* A deadline node's own hooks run in its timer's callback, not in a worker. */
+static void binding_a_deadline_node_breaks_from_its_timer(struct kunit *test)
 {
 	struct direct *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
 	struct kctx_test_thread t;
@@ -1115,7 +1115,7 @@ static struct kunit_case kctx_kthread_cases[] = {
 	KUNIT_CASE(pool_thread_binds_job_after_job_and_keeps_no_signal),
 	KUNIT_CASE(binding_a_done_context_breaks_sleeps_at_once),
 	KUNIT_CASE(drivers_own_sigkill_survives_unbind),
-	KUNIT_CASE(binding_a_deadline_node_breaks_from_its_softirq),
+	KUNIT_CASE(binding_a_deadline_node_breaks_from_its_timer),
 	KUNIT_CASE(inner_unbind_keeps_the_signal_of_a_done_outer),
 	KUNIT_CASE(inner_cancel_spares_the_outer_binding),
 	KUNIT_CASE(rebind_lets_a_cancelled_thread_clean_up),

@@ -109,7 +109,7 @@ static void deadline_walk_reaches_the_bottom_of_a_deep_chain(struct kunit *test)
 						     GFP_KERNEL));
 	leaf = build_chain(test, root, scale_nodes / 10);
 	/* Bring the deadline forward to now, as if the hour had passed. */
-	hrtimer_start(&kctx_to_timer(root)->timer, 0, HRTIMER_MODE_ABS_SOFT);
+	hrtimer_start(&kctx_to_timer(root)->timer, 0, HRTIMER_MODE_ABS);
 	KUNIT_ASSERT_GT(test, kctx_wait_timeout(leaf, 60 * HZ), 0);
 	KUNIT_EXPECT_EQ(test, kctx_err(leaf), -ETIMEDOUT);
 	kctx_deadline_flush();
