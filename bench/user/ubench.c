@@ -43,8 +43,10 @@
 #define CHECK_OPS	100000
 #define TRIP_OPS	100000
 #define WAKE_SAMPLES	200
-#define LATE_SAMPLES	100
-#define LATE_TIMEOUT_NS	(20 * 1000000ULL)
+#define LATE_SAMPLES	2000
+#define LATE_REPS	3
+#define LATE_TIMEOUT_NS	(4 * 1000000ULL)
+#define LATE_DEPTH	10
 #define ASLEEP_WAIT_NS	(5 * 1000000000ULL)
 #define VALUE_LOOKUPS	1000
 #define WATCH_FDS	100000
@@ -442,43 +444,94 @@ static void wait_readable(int fd)
 		die("poll", errno);
 }
 
-/* How late a 20 ms deadline wakes a poller: kctx against a timerfd. */
+/* How late a poller of a timerfd set LATE_TIMEOUT_NS ahead wakes. */
+static uint64_t late_timerfd(int tfd)
+{
+	uint64_t deadline = now_ns() + LATE_TIMEOUT_NS;
+	struct itimerspec its = {
+		.it_value.tv_sec = deadline / 1000000000ULL,
+		.it_value.tv_nsec = deadline % 1000000000ULL,
+	};
+
+	if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL))
+		die("timerfd_settime", errno);
+	wait_readable(tfd);
+	return now_ns() - deadline;
+}
+
+/*
+ * The same for a kctx deadline, watched at a node @depth levels below the
+ * one whose timer fires: the deadline reaches the leaf by propagation.
+ */
+static uint64_t late_kctx(kctx_t *bg, unsigned int depth)
+{
+	kctx_t *chain[LATE_DEPTH + 1];
+	struct timespec ts;
+	uint64_t late;
+	unsigned int i;
+	int r;
+
+	r = kctx_with_timeout(bg, LATE_TIMEOUT_NS, &chain[0]);
+	if (r)
+		die("kctx_with_timeout", r);
+	r = kctx_deadline(chain[0], &ts);
+	if (r)
+		die("kctx_deadline", r);
+	for (i = 1; i <= depth; i++)
+		chain[i] = new_child(chain[i - 1]);
+	wait_readable(kctx_fd(chain[depth]));
+	late = now_ns() - ts_ns(&ts);
+	for (i = depth + 1; i-- > 0;)
+		kctx_free(chain[i]);
+	return late;
+}
+
+/*
+ * DeadlineLateness: timerfd, a kctx deadline and a leaf LATE_DEPTH below
+ * one, sample by sample in turn, so that the three see the same host.
+ * Each repetition gives each its p50 and p99; the main figure is the
+ * median over LATE_REPS repetitions, and each repetition's own figure is
+ * there too (/repN), for the spread.
+ */
 static void bench_lateness(kctx_t *bg)
 {
-	uint64_t late[LATE_SAMPLES], deadline;
-	struct itimerspec its = {};
-	struct timespec ts;
-	kctx_t *ctx;
-	int i, r, tfd;
+	static const char *const name[3] = {
+		"timerfd", "kctx", "kctx-leaf10",
+	};
+	static const char *const side[3] = { "baseline-vm", "libkctx-vm", "libkctx-vm" };
+	static const unsigned int pct[2] = { 50, 99 };
+	static uint64_t late[3][LATE_SAMPLES];
+	uint64_t fig[3][2][LATE_REPS];
+	unsigned int r, i, k, p;
+	char what[96];
+	int tfd;
 
-	fprintf(stderr, "ubench: DeadlineLateness (timerfd, then kctx)\n");
+	fprintf(stderr, "ubench: DeadlineLateness (timerfd, kctx, a leaf %u below, in turn)\n",
+		LATE_DEPTH);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	if (tfd < 0)
 		die("timerfd_create", errno);
-	for (i = 0; i < LATE_SAMPLES; i++) {
-		deadline = now_ns() + LATE_TIMEOUT_NS;
-		its.it_value.tv_sec = deadline / 1000000000ULL;
-		its.it_value.tv_nsec = deadline % 1000000000ULL;
-		if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL))
-			die("timerfd_settime", errno);
-		wait_readable(tfd);
-		late[i] = now_ns() - deadline;
+	for (r = 0; r < LATE_REPS; r++) {
+		for (i = 0; i < LATE_SAMPLES; i++) {
+			late[0][i] = late_timerfd(tfd);
+			late[1][i] = late_kctx(bg, 0);
+			late[2][i] = late_kctx(bg, LATE_DEPTH);
+		}
+		for (k = 0; k < 3; k++)
+			for (p = 0; p < 2; p++) {
+				fig[k][p][r] = percentile(late[k], LATE_SAMPLES, pct[p]);
+				snprintf(what, sizeof(what), "DeadlineLateness/%s/p%u/rep%u",
+					 name[k], pct[p], r + 1);
+				emit(side[k], what, fig[k][p][r], "ns", LATE_SAMPLES, 1);
+			}
 	}
 	close(tfd);
-	emit_latency("baseline-vm", "DeadlineLateness/timerfd", late, LATE_SAMPLES);
-
-	for (i = 0; i < LATE_SAMPLES; i++) {
-		r = kctx_with_timeout(bg, LATE_TIMEOUT_NS, &ctx);
-		if (r)
-			die("kctx_with_timeout", r);
-		r = kctx_deadline(ctx, &ts);
-		if (r)
-			die("kctx_deadline", r);
-		wait_readable(kctx_fd(ctx));
-		late[i] = now_ns() - ts_ns(&ts);
-		kctx_free(ctx);
-	}
-	emit_latency("libkctx-vm", "DeadlineLateness/kctx", late, LATE_SAMPLES);
+	for (k = 0; k < 3; k++)
+		for (p = 0; p < 2; p++) {
+			snprintf(what, sizeof(what), "DeadlineLateness/%s/p%u", name[k], pct[p]);
+			emit(side[k], what, percentile(fig[k][p], LATE_REPS, 50), "ns",
+			     LATE_SAMPLES, LATE_REPS);
+		}
 }
 
 /*
