@@ -369,7 +369,14 @@ static void kctx_free_rcu(struct rcu_head *rcu)
 /* What a node holds besides its parent: the canceller's pid and a charge. */
 static void kctx_release(struct kctx *ctx)
 {
-	kctx_unlink(ctx);
+	/*
+	 * A cancelled node was unlinked by its walk, which held a reference
+	 * while it did so; our last kctx_put() acquired that release, and an
+	 * unlinked node is never linked again. So only a node still on its
+	 * parent's list needs the parent's lock.
+	 */
+	if (!hlist_unhashed_lockless(&ctx->sibling))
+		kctx_unlink(ctx);
 	if (kctx_err(ctx) == -ECANCELED)
 		put_pid(ctx->canceller);
 	if (uid_valid(ctx->charged))
