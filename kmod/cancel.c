@@ -25,9 +25,17 @@
 #include <kunit/visibility.h>
 #include <linux/export.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 
 #include "ctx.h"
 #include "kctx_trace.h"
+
+/*
+ * How long a walk that can't yield may run: a step's hooks may signal up
+ * to KCTX_MAX_EVENTFDS eventfds and wake every poller, so a count of steps
+ * alone doesn't bound the time spent with interrupts off.
+ */
+#define KCTX_WALK_ATOMIC_NS	(50 * NSEC_PER_USEC)
 
 /**
  * kctx_mark_done() - make a node done, if nothing did so first
@@ -120,13 +128,14 @@ static struct kctx *kctx_next_child(struct kctx *node, struct kctx *finished)
  * true when the subtree is done, false when @budget steps ran out first,
  * in which case a later walk from @root carries on where this one stopped:
  * what is finished is off the lists. With @may_sleep it yields between
- * steps; without, the budget alone bounds its time.
+ * steps; without, it also stops after KCTX_WALK_ATOMIC_NS.
  */
 static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
 		      unsigned int budget, bool may_sleep)
 {
 	struct kctx *node = root, *child, *finished = NULL;
 	struct kctx_why cur = *why;	/* what @node's children get */
+	u64 until = may_sleep ? 0 : local_clock() + KCTX_WALK_ATOMIC_NS;
 
 	if (may_sleep)
 		might_sleep();
@@ -157,6 +166,8 @@ static bool kctx_walk(struct kctx *root, const struct kctx_why *why,
 			break;
 		if (may_sleep)
 			cond_resched();
+		else if (local_clock() > until)
+			break;
 	}
 	/* Out of budget: let go of the path, leaving the rest on the lists. */
 	kctx_put(finished);
@@ -204,7 +215,8 @@ bool kctx_finish(struct kctx *ctx, unsigned int budget)
  * @budget: the most steps to take; small, since none of them yields
  *
  * For the deadline timer's callback, which marks a small subtree at once
- * and leaves a bigger one to a worker.
+ * and leaves a bigger one to a worker. The walk also stops after 50 µs,
+ * however many steps are left, since one node's hooks may be many.
  *
  * Context: Any context; takes node locks with interrupts off.
  * Return: as kctx_finish().

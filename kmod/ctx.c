@@ -370,10 +370,10 @@ static void kctx_free_rcu(struct rcu_head *rcu)
 static void kctx_release(struct kctx *ctx)
 {
 	/*
-	 * A cancelled node was unlinked by its walk, which held a reference
-	 * while it did so; our last kctx_put() acquired that release, and an
-	 * unlinked node is never linked again. So only a node still on its
-	 * parent's list needs the parent's lock.
+	 * A node that a cancel or a deadline finished was unlinked by that
+	 * walk, which held a reference while it did so; our last kctx_put()
+	 * acquired that release, and an unlinked node is never linked again.
+	 * So only a node still on its parent's list needs the parent's lock.
 	 */
 	if (!hlist_unhashed_lockless(&ctx->sibling))
 		kctx_unlink(ctx);
@@ -395,7 +395,8 @@ static void kctx_release(struct kctx *ctx)
  * userspace made is at most KCTX_MAX_DEPTH long. Dropping the last
  * reference of a live context does not cancel it: nobody can see it.
  *
- * Context: Any context. Takes the parent's lock, with interrupts off.
+ * Context: Any context. Takes the parent's lock, with interrupts off, if
+ * the node is still on its parent's list.
  */
 void kctx_put(struct kctx *ctx)
 {

@@ -9,7 +9,7 @@
  * so a deadline is as punctual as a timerfd; PREEMPT_RT moves it to
  * softirq by itself. There it marks its own node done, which wakes that
  * node's waiters and runs its hooks, and then walks the subtree below for
- * up to KCTX_EXPIRE_IRQ_STEPS nodes: a request's usual few descendants are
+ * up to KCTX_EXPIRE_IRQ_STEPS steps or 50 µs: a request's few descendants are
  * done at the same moment as their ancestor. A bigger subtree's walk may be
  * long and should yield, so the rest goes to a worker together with the
  * timer's reference.
@@ -32,7 +32,8 @@
 /*
  * Walk steps (one per node entered or left) in the timer's callback: a
  * chain ten deep below the expiring node is 20. Each is a node's lock and
- * its hooks, about a microsecond, with interrupts off.
+ * its hooks, with interrupts off; kctx_finish_atomic() also stops after
+ * 50 µs, in case the hooks are many.
  */
 #define KCTX_EXPIRE_IRQ_STEPS	64
 
@@ -102,14 +103,20 @@ static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 	trace_kctx_deadline(ctx);
 	/*
 	 * If a cancel got there first, the walk below is that canceller's,
-	 * and ->expired is not ours to use: it holds the canceller now. If
-	 * the subtree is small, it is finished here and needs no worker.
+	 * and ->expired is not ours to use: it holds the canceller now.
 	 */
-	if (!kctx_mark_done(ctx, &kctx_why_deadline) ||
-	    kctx_finish_atomic(ctx, KCTX_EXPIRE_IRQ_STEPS)) {
+	if (!kctx_mark_done(ctx, &kctx_why_deadline)) {
 		kctx_put(ctx);	/* the timer's reference */
 		return HRTIMER_NORESTART;
 	}
+	/*
+	 * A small subtree is finished here and needs no worker, unless the
+	 * timer holds the last reference: its put frees the node and may go
+	 * on up a chain of ancestors, which the worker does better.
+	 */
+	if (kctx_finish_atomic(ctx, KCTX_EXPIRE_IRQ_STEPS) &&
+	    refcount_dec_not_one(&ctx->ref))
+		return HRTIMER_NORESTART;
 	if (llist_add(&ctx->expired, &kctx_expired))
 		queue_work(kctx_deadline_wq, &kctx_expire_work);
 	return HRTIMER_NORESTART;

@@ -325,22 +325,25 @@ static void note_where(struct kctx_hook *hook)
 
 /*
  * A chain of @depth cancel contexts with a where_probe on each, below a
- * deadline node, @chain[0], whose timer then fires at once.
+ * deadline node, @chain[0], whose timer then fires at once; waits until the
+ * deadline has reached the bottom. Whatever fails, every node is made and
+ * the walk is over on return, so put_chain() leaves no hook behind.
  */
 static void expire_above_chain(struct kunit *test, struct kctx **chain,
 			       struct where_probe *probes, int depth)
 {
 	int i;
 
-	chain[0] = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(), HOUR_NS,
-							 GFP_KERNEL));
+	chain[0] = kctx_with_timeout(kctx_background(), HOUR_NS, GFP_KERNEL | __GFP_NOFAIL);
 	for (i = 1; i <= depth; i++) {
-		chain[i] = KCTX_TEST_NEW(test, kctx_with_cancel(chain[i - 1], GFP_KERNEL));
+		chain[i] = kctx_with_cancel(chain[i - 1], GFP_KERNEL | __GFP_NOFAIL);
 		probes[i].hook.fn = note_where;
-		KUNIT_ASSERT_TRUE(test, kctx_hook_add(chain[i], &probes[i].hook));
+		KUNIT_EXPECT_TRUE(test, kctx_hook_add(chain[i], &probes[i].hook));
 	}
 	/* Bring the deadline forward to now, as if the hour had passed. */
 	hrtimer_start(&kctx_to_timer(chain[0])->timer, 0, HRTIMER_MODE_ABS);
+	KUNIT_EXPECT_GT(test, kctx_wait_timeout(chain[depth], KCTX_TEST_WAIT), 0);
+	kctx_deadline_flush();
 }
 
 static void put_chain(struct kctx **chain, int depth)
@@ -350,22 +353,19 @@ static void put_chain(struct kctx **chain, int depth)
 }
 
 /*
- * A request's few descendants are done in the timer's own callback, as
- * punctually as a timerfd, not when a worker gets to them.
+ * A deadline's children are done in its timer's own callback, as
+ * punctually as a timerfd, not when a worker gets to them. The callback
+ * walks on for 64 steps or 50 µs: a 10-deep chain on hardware, but maybe
+ * less on a debug kernel under emulation, so only the first level is sure.
  */
-static void deadline_marks_a_small_subtree_in_its_timer(struct kunit *test)
+static void deadline_marks_its_children_in_its_timer(struct kunit *test)
 {
-	const int depth = 10;
 	struct where_probe probes[11] = {};
 	struct kctx *chain[11];
-	int i;
 
-	expire_above_chain(test, chain, probes, depth);
-	KUNIT_ASSERT_GT(test, kctx_wait_timeout(chain[depth], KCTX_TEST_WAIT), 0);
-	for (i = 1; i <= depth; i++)
-		KUNIT_EXPECT_FALSE_MSG(test, probes[i].in_task, "depth %d marked by a worker", i);
-	kctx_deadline_flush();
-	put_chain(chain, depth);
+	expire_above_chain(test, chain, probes, 10);
+	KUNIT_EXPECT_FALSE(test, probes[1].in_task);
+	put_chain(chain, 10);
 }
 
 /*
@@ -383,10 +383,8 @@ static void deadline_leaves_a_deep_subtree_to_its_worker(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, probes);
 	KUNIT_ASSERT_NOT_NULL(test, chain);
 	expire_above_chain(test, chain, probes, depth);
-	KUNIT_ASSERT_GT(test, kctx_wait_timeout(chain[depth], KCTX_TEST_WAIT), 0);
 	KUNIT_EXPECT_FALSE(test, probes[1].in_task);
 	KUNIT_EXPECT_TRUE(test, probes[depth].in_task);
-	kctx_deadline_flush();
 	put_chain(chain, depth);
 }
 
@@ -406,7 +404,7 @@ static struct kunit_case kctx_deadline_cases[] = {
 	KUNIT_CASE(orphaned_deadline_context_is_left_for_unload_to_reap),
 	KUNIT_CASE(blocked_after_funcs_do_not_hold_up_a_deadline),
 	KUNIT_CASE_SLOW(big_subtree_does_not_hold_up_another_deadline),
-	KUNIT_CASE(deadline_marks_a_small_subtree_in_its_timer),
+	KUNIT_CASE(deadline_marks_its_children_in_its_timer),
 	KUNIT_CASE(deadline_leaves_a_deep_subtree_to_its_worker),
 	{}
 };

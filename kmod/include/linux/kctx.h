@@ -101,8 +101,11 @@ static inline bool kctx_done(const struct kctx *ctx)
  * it must not call any other kctx function (kctx_put(), kctx_hook_add(),
  * kctx_hook_del(), constructors, cancels), on any context: those take node
  * locks, which never nest. With lockdep, kctx checks this. A spinlock_t may
- * be taken, as those calls do, a mutex not; and on PREEMPT_RT neither
- * interrupts nor preemption are off, so per-CPU data wants its own guard.
+ * be taken, as those calls do, a mutex not; since a deadline runs hooks in
+ * hard irq, any lock a hook takes must be taken with interrupts off
+ * everywhere (spin_lock_irqsave() or spin_lock_irq()). On PREEMPT_RT
+ * neither interrupts nor preemption are off, so per-CPU data wants its
+ * own guard.
  */
 struct kctx_hook {
 	struct hlist_node node;
