@@ -312,6 +312,8 @@ static int fan_out_probe_fn(void *data, unsigned int idx)
 		if (f->nr_waits < PROBE_MAX)
 			f->waits[f->nr_waits++] = wait;
 		ndelay(500);
+		/* stop_machine() (a clocksource change) needs this CPU too. */
+		cond_resched();
 	}
 	atomic_set(&f->probing, 0);
 	return 0;
