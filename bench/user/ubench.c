@@ -76,13 +76,18 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile; sorts @v. */
-static uint64_t percentile(uint64_t *v, unsigned int n, unsigned int pct)
+/* Nearest-rank quantile, in thousandths; sorts @v. */
+static uint64_t permille(uint64_t *v, uint64_t n, unsigned int pm)
 {
-	unsigned int rank = (n * pct + 99) / 100;
+	uint64_t rank = (n * pm + 999) / 1000;
 
 	qsort(v, n, sizeof(*v), cmp_u64);
 	return v[(rank ? rank : 1) - 1];
+}
+
+static uint64_t percentile(uint64_t *v, unsigned int n, unsigned int pct)
+{
+	return permille(v, n, pct * 10);
 }
 
 static void emit(const char *side, const char *name, double value, const char *unit,
@@ -677,14 +682,12 @@ static void tree_rep(int dev, int *all, unsigned int room, struct tree_calls *t,
  */
 static void emit_longest(const char *what, struct longest *l)
 {
-	uint64_t rank = (l->n * 999 + 999) / 1000;
 	char name[96];
 
 	snprintf(name, sizeof(name), "%s/max", what);
 	emit("uapi-vm", name, l->max, "ns", l->n, reps);
-	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
 	snprintf(name, sizeof(name), "%s/p99.9", what);
-	emit("uapi-vm", name, l->n ? l->ns[(rank ? rank : 1) - 1] : 0, "ns", l->n, reps);
+	emit("uapi-vm", name, l->n ? permille(l->ns, l->n, 999) : 0, "ns", l->n, reps);
 	free(l->ns);
 }
 
