@@ -8,6 +8,7 @@
  */
 #include <linux/eventfd.h>
 #include <linux/kthread.h>
+#include <linux/slab.h>
 
 #if defined(KCTX_TEST_CONTROL)
 /* Nothing new: if this fails, no test can be trusted. */
@@ -27,6 +28,14 @@ int kctx_compat_test(struct task_struct *k);
 int kctx_compat_test(struct task_struct *k)
 {
 	return kthread_stop_put(k);
+}
+#elif defined(KCTX_TEST_KMEM_CACHE_ARGS)
+unsigned int kctx_compat_test(void);
+unsigned int kctx_compat_test(void)
+{
+	struct kmem_cache_args args = { .use_freeptr_offset = true };
+
+	return args.freeptr_offset;
 }
 #else
 #error "no KCTX_TEST_<NAME> given"

@@ -26,19 +26,30 @@
 #include <linux/slab.h>
 
 /*
- * SLAB_NO_MERGE (6.5) keeps a cache apart from others of its size. Before
- * it, SLUB keeps a cache apart that has a usercopy whitelist, when
- * CONFIG_HARDENED_USERCOPY is set (as on Debian): KCTX_SLAB_USERSIZE is
- * that whitelist, one byte at offset 0 of a node. kctx never copies a node
- * to or from userspace, so it opens nothing that is used. Without
- * HARDENED_USERCOPY the caches may merge there, and /sys/kernel/slab/kctx
- * is then an alias of a shared cache.
+ * A SLAB_TYPESAFE_BY_RCU cache keeps SLUB's free pointer outside the
+ * object, since readers may still look at a freed one. From 6.12 the
+ * cache can name a field of the object that those readers never read,
+ * and put it there instead (struct kmem_cache_args). Before 6.12 it goes
+ * after the object, which costs 8 bytes a node; cache-line alignment
+ * would round that up to 64 more, so it is dropped there.
  */
-#ifdef SLAB_NO_MERGE
-#define KCTX_SLAB_USERSIZE 0
+#ifdef KCTX_NO_KMEM_CACHE_ARGS
+static inline struct kmem_cache *
+kctx_typesafe_cache_create(const char *name, unsigned int size, unsigned int freeptr_offset)
+{
+	return kmem_cache_create(name, size, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+}
 #else
-#define SLAB_NO_MERGE 0
-#define KCTX_SLAB_USERSIZE 1
+static inline struct kmem_cache *
+kctx_typesafe_cache_create(const char *name, unsigned int size, unsigned int freeptr_offset)
+{
+	struct kmem_cache_args args = {
+		.freeptr_offset = freeptr_offset,
+		.use_freeptr_offset = true,
+	};
+
+	return kmem_cache_create(name, size, &args, SLAB_HWCACHE_ALIGN | SLAB_TYPESAFE_BY_RCU);
+}
 #endif
 
 /* 6.8 dropped the count: eventfd_signal() adds 1. */

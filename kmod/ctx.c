@@ -3,7 +3,6 @@
  * Making, referencing, reading and freeing context nodes.
  */
 #include <linux/export.h>
-#include <linux/rcupdate.h>
 
 #include "ctx.h"
 #include "kctx_trace.h"
@@ -84,19 +83,26 @@ struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
 	ctx->id = atomic64_inc_return(&kctx_last_id);
-	if (kctx_leaks_add(ctx, gfp)) {
-		kmem_cache_free(kctx_caches[kind], ctx);
-		return ERR_PTR(-ENOMEM);
-	}
-	refcount_set(&ctx->ref, 1);
 	ctx->kind = kind;
 	ctx->depth = parent->depth == U16_MAX ? U16_MAX : parent->depth + 1;
 	spin_lock_init(&ctx->lock);
 	ctx->charged = INVALID_UID;
 	init_completion(&ctx->done);
-	ctx->parent = kctx_get(parent);
 	ctx->deadline = kind == KCTX_NODE_DETACHED ? KTIME_MAX : parent->deadline;
 	ctx->site = site;
+	ctx->parent = kctx_get(parent);
+	/* The leak registry's walker reads the node: all of it is set. */
+	if (kctx_leaks_add(ctx, gfp)) {
+		kctx_put(parent);
+		kmem_cache_free(kctx_caches[kind], ctx);
+		return ERR_PTR(-ENOMEM);
+	}
+	/*
+	 * A debugfs walker that gets a reference on this memory reads this
+	 * life's fields, not a freed node's: pairs with its smp_rmb().
+	 */
+	smp_wmb();
+	refcount_set(&ctx->ref, 1);
 	return ctx;
 }
 
@@ -359,13 +365,6 @@ struct kctx *kctx_get(struct kctx *ctx)
 }
 EXPORT_SYMBOL_GPL(kctx_get);
 
-static void kctx_free_rcu(struct rcu_head *rcu)
-{
-	struct kctx *ctx = container_of(rcu, struct kctx, rcu);
-
-	kmem_cache_free(kctx_caches[ctx->kind], ctx);
-}
-
 /* What a node holds besides its parent: the canceller's pid and a charge. */
 static void kctx_release(struct kctx *ctx)
 {
@@ -382,18 +381,19 @@ static void kctx_release(struct kctx *ctx)
 	if (uid_valid(ctx->charged))
 		kctx_user_uncharge(ctx->charged);
 	kctx_leaks_del(ctx);
-	call_rcu(&ctx->rcu, kctx_free_rcu);
+	/* SLAB_TYPESAFE_BY_RCU: debugfs's RCU walker copes (ctx.h, R). */
+	kmem_cache_free(kctx_caches[ctx->kind], ctx);
 }
 
 /**
  * kctx_put() - drop a reference
  * @ctx: the context, or NULL
  *
- * The last reference unlinks the node from its parent and frees it after
- * an RCU grace period. A child holds a reference on its parent, so the
- * release walks up a chain iteratively, never recursively; a chain that
- * userspace made is at most KCTX_MAX_DEPTH long. Dropping the last
- * reference of a live context does not cancel it: nobody can see it.
+ * The last reference unlinks the node from its parent and frees it. A
+ * child holds a reference on its parent, so the release walks up a chain
+ * iteratively, never recursively; a chain that userspace made is at most
+ * KCTX_MAX_DEPTH long. Dropping the last reference of a live context does
+ * not cancel it: nobody can see it.
  *
  * Context: Any context. Takes the parent's lock, with interrupts off, if
  * the node is still on its parent's list.

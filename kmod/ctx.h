@@ -36,7 +36,10 @@ enum kctx_node_kind {
  *   U: the ->lock of the node whose ->children list holds this one: the
  *      parent, or the background root for a detached node (kctx_up()).
  *   R: also walked under rcu_read_lock() (debugfs), so changed only with
- *      the RCU list primitives.
+ *      the RCU list primitives. Nodes are SLAB_TYPESAFE_BY_RCU and freed at
+ *      once, so such a walker may meet a node that was freed and reused:
+ *      it keeps one only after refcount_inc_not_zero() and a check that
+ *      the node is still on the list it came from (debugfs.c).
  *   D: written under L before ->head.err is published with a release
  *      store; read freely after an acquire load of a non-zero one.
  *   A: atomic.
@@ -48,10 +51,8 @@ enum kctx_node_kind {
  * publishes it the same way before anyone else can see the node. Any node
  * lock is taken alone: never nest two.
  *
- * Two unions save memory. The first: every user of @done holds a
- * reference, so @rcu can reuse it once the last one is gone; RCU walkers
- * never read @done. The second holds what a node needs in each phase of
- * its life: @hooks until @head.err is set (kctx_mark_done() moves them off
+ * A union saves memory. It holds what a node needs in each phase of its
+ * life: @hooks until @head.err is set (kctx_mark_done() moves them off
  * first); then @canceller if the node was cancelled (-ECANCELED), or
  * @expired if its own deadline fired (-ETIMEDOUT, no canceller).
  */
@@ -63,10 +64,11 @@ struct kctx {
 	u16 depth;			/* I: background is 0; saturates */
 	spinlock_t lock;
 	kuid_t charged;			/* I: the uapi user charged, or INVALID_UID */
-	union {
-		struct completion done;	/* completed once @head.err is set */
-		struct rcu_head rcu;	/* once @ref is zero */
-	};
+	/*
+	 * Completed once @head.err is set. Only holders of a reference touch
+	 * it, so while the node is free SLUB keeps its free pointer here.
+	 */
+	struct completion done;
 	struct kctx *parent;		/* I: holds a reference */
 	struct hlist_head children;	/* L, R */
 	struct hlist_node sibling;	/* U, R: on kctx_up()'s ->children */
@@ -185,6 +187,11 @@ void kctx_deadline_stop(struct kctx *ctx);
 void kctx_deadline_flush(void);
 int kctx_deadline_wq_init(void);
 void kctx_deadline_wq_exit(void);
+
+/* debugfs.c */
+#if IS_ENABLED(CONFIG_KUNIT)
+struct kctx *kctx_tree_hold(struct kctx *up, struct kctx *prev);
+#endif
 
 /* hook.c */
 void kctx_run_hooks(struct hlist_head *hooks);

@@ -3,13 +3,22 @@
  * /sys/kernel/debug/kctx/tree: the live contexts, one per line, indented
  * by depth under the background root.
  *
- * The walk runs under RCU without taking any node lock, so it is a
+ * The walk reads each list under RCU and takes no node lock, so it is a
  * snapshot only in the loose sense: a node cancelled during the walk may
- * show either state. It needs no stack: it goes down to the first child,
- * across to the next sibling, and up through kctx_up(). It stops after
- * KCTX_TREE_MAX_LINES so a huge tree cannot hold RCU for long.
+ * show either state. Nodes are freed at once into a SLAB_TYPESAFE_BY_RCU
+ * cache, so a node read from a list may have been freed, even reused as
+ * another node, by the time the walk looks at it. So the walk keeps a
+ * node only once it holds a reference on it and has seen that it is still
+ * on the list it was read from (kctx_tree_hold()); it holds every node of
+ * its path that way. A held node stays put, and so does its chain of
+ * ancestors, so the walk needs no stack: it goes down to the first child,
+ * across to the next sibling, and back up through kctx_up(). A list whose
+ * next node moved away meanwhile is cut short there. The walk stops after
+ * KCTX_TREE_MAX_LINES nodes, and yields between them.
  */
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 
 #include "ctx.h"
@@ -19,8 +28,9 @@
 
 static struct dentry *kctx_debugfs_dir;
 
+/* @held: whether the walk holds one of @ctx's references, not to be shown. */
 static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
-			       unsigned int depth)
+			       unsigned int depth, bool held)
 {
 	int err = kctx_err(ctx);
 
@@ -31,51 +41,81 @@ static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 	if (ctx->deadline != KTIME_MAX)
 		seq_printf(m, " deadline_in_ns=%lld",
 			   ktime_to_ns(ktime_sub(ctx->deadline, ktime_get())));
-	seq_printf(m, " ref=%u depth=%u", refcount_read(&ctx->ref), depth);
+	seq_printf(m, " ref=%u depth=%u", refcount_read(&ctx->ref) - held, depth);
 	if (ctx->site)
 		seq_printf(m, " site=%pS", (void *)ctx->site);
 	seq_putc(m, '\n');
 }
 
-static struct kctx *kctx_first_child(struct kctx *ctx)
+/*
+ * The first of @up's children after @prev (from the first if @prev is
+ * NULL), with a reference, or NULL. @up is held by the caller, and so is
+ * @prev, whose ->sibling.next still leads on even if it was unlinked since.
+ * A node whose last reference is gone is stepped over: it is leaving the
+ * list. A node that is no longer on @up's list ends the listing, since what
+ * follows it may be another list.
+ */
+VISIBLE_IF_KUNIT struct kctx *kctx_tree_hold(struct kctx *up, struct kctx *prev)
 {
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "kctx tree walk outside RCU");
-	return hlist_entry_safe(rcu_dereference(hlist_first_rcu(&ctx->children)),
-				struct kctx, sibling);
-}
+	struct hlist_node *pos;
+	unsigned int skipped = 0;
+	struct kctx *ctx;
 
-static struct kctx *kctx_next_sibling(struct kctx *ctx)
-{
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "kctx tree walk outside RCU");
-	return hlist_entry_safe(rcu_dereference(hlist_next_rcu(&ctx->sibling)),
-				struct kctx, sibling);
+	rcu_read_lock();
+	pos = prev ? rcu_dereference(hlist_next_rcu(&prev->sibling)) :
+		     rcu_dereference(hlist_first_rcu(&up->children));
+	for (; pos && skipped < KCTX_TREE_MAX_LINES; skipped++) {
+		ctx = hlist_entry(pos, struct kctx, sibling);
+		if (refcount_inc_not_zero(&ctx->ref))
+			break;
+		pos = rcu_dereference(hlist_next_rcu(pos));
+	}
+	rcu_read_unlock();
+	if (!pos || skipped == KCTX_TREE_MAX_LINES)
+		return NULL;
+	/* This life's fields, not a freed node's: pairs with kctx_alloc(). */
+	smp_rmb();
+	if (kctx_up(ctx) == up && !hlist_unhashed_lockless(&ctx->sibling))
+		return ctx;
+	kctx_put(ctx);
+	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(kctx_tree_hold);
 
 static int kctx_tree_show(struct seq_file *m, void *unused)
 {
-	struct kctx *ctx = &kctx_bg, *next;
-	unsigned int depth = 0, lines = 0;
+	struct kctx *up = &kctx_bg, *prev = NULL, *ctx;
+	unsigned int depth = 0, lines = 1;
 
-	rcu_read_lock();
-	while (ctx) {
-		if (lines++ == KCTX_TREE_MAX_LINES) {
-			seq_puts(m, "... (truncated)\n");
+	kctx_tree_show_one(m, &kctx_bg, 0, false);
+	for (;;) {
+		ctx = kctx_tree_hold(up, prev);
+		kctx_put(prev);
+		prev = NULL;
+		if (ctx) {
+			if (lines++ == KCTX_TREE_MAX_LINES) {
+				seq_puts(m, "... (truncated)\n");
+				kctx_put(ctx);
+				break;
+			}
+			kctx_tree_show_one(m, ctx, ++depth, true);
+			up = ctx;
+		} else if (up != &kctx_bg) {
+			/* On to @up's next sibling, on the list above. */
+			prev = up;
+			up = kctx_up(up);
+			depth--;
+		} else {
 			break;
 		}
-		kctx_tree_show_one(m, ctx, depth);
-		next = kctx_first_child(ctx);
-		if (next) {
-			depth++;
-		} else {
-			for (; ctx != &kctx_bg; ctx = kctx_up(ctx), depth--) {
-				next = kctx_next_sibling(ctx);
-				if (next)
-					break;
-			}
-		}
-		ctx = next;
+		cond_resched();
 	}
-	rcu_read_unlock();
+	/* Let go of the path, if the walk stopped short. */
+	while (up != &kctx_bg) {
+		ctx = up;
+		up = kctx_up(up);
+		kctx_put(ctx);
+	}
 	return 0;
 }
 

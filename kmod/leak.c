@@ -22,8 +22,8 @@
  * So the registry is also read when any module unloads: the contexts it
  * made that are still held are named then, while its symbols resolve.
  *
- * A node leaves the xarray at its release, before its RCU grace period
- * starts, so a reader under rcu_read_lock() may still read what it found.
+ * A node leaves the xarray at its release, under the xarray's lock, before
+ * it is freed; so a walker that holds that lock may read whatever it finds.
  */
 #include <linux/jump_label.h>
 #include <linux/kallsyms.h>
@@ -60,9 +60,9 @@ static void kctx_leak_show(const struct kctx *ctx)
 #ifdef CONFIG_MODULES
 /*
  * A module is going: name the contexts it made that are still held. The
- * walk covers every registered node, KCTX_LEAKS_SLICE at a time under
- * RCU, so a big registry costs time here but never a long stretch
- * without a resched.
+ * walk covers every registered node, KCTX_LEAKS_SLICE at a time under the
+ * xarray's lock, so a big registry costs time here but never a long
+ * stretch without a resched.
  */
 static int kctx_leaks_module_going(struct notifier_block *nb, unsigned long state,
 				   void *data)
@@ -74,10 +74,8 @@ static int kctx_leaks_module_going(struct notifier_block *nb, unsigned long stat
 
 	if (state != MODULE_STATE_GOING)
 		return NOTIFY_DONE;
-	rcu_read_lock();
+	xas_lock_irq(&xas);
 	xas_for_each(&xas, ctx, ULONG_MAX) {
-		if (xas_retry(&xas, ctx))
-			continue;
 		if (within_module(ctx->site, mod)) {
 			if (!nr++)
 				pr_err("kctx: %s is unloading with contexts it made still held:\n",
@@ -88,11 +86,11 @@ static int kctx_leaks_module_going(struct notifier_block *nb, unsigned long stat
 		if (++step % KCTX_LEAKS_SLICE)
 			continue;
 		xas_pause(&xas);
-		rcu_read_unlock();
+		xas_unlock_irq(&xas);
 		cond_resched();
-		rcu_read_lock();
+		xas_lock_irq(&xas);
 	}
-	rcu_read_unlock();
+	xas_unlock_irq(&xas);
 	if (nr > KCTX_LEAKS_NAMED)
 		pr_err("kctx:   and %u more\n", nr - KCTX_LEAKS_NAMED);
 	return NOTIFY_DONE;
@@ -176,7 +174,7 @@ int kctx_leaks_add(struct kctx *ctx, gfp_t gfp)
 
 /**
  * kctx_leaks_del() - forget a node whose last reference is gone
- * @ctx: the node, not yet handed to call_rcu()
+ * @ctx: the node, not yet freed
  *
  * Context: Any context.
  */
@@ -195,8 +193,9 @@ void kctx_leaks_del(struct kctx *ctx)
 /**
  * kctx_leaks_report() - say which contexts are still held, at module exit
  *
- * Every node that could be freed has been: the caller waited for the last
- * RCU callback. Whatever is left is held by somebody who never let go.
+ * Every node that could be freed has been: nothing else runs, and a node
+ * is freed at its last put. Whatever is left is held by somebody who never
+ * let go.
  * The first line's form, "kctx: N context(s) still held at unload", is
  * what the test harness looks for. A maker in a module already unloaded
  * shows as a bare address; that module's unload named it.

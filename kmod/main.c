@@ -21,15 +21,19 @@ struct kmem_cache *kctx_caches[KCTX_NODE_NR_KINDS];
 EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
 
 /*
- * One cache per node size. SLAB_NO_MERGE keeps each cache apart, so its
- * per-object cost shows in /sys/kernel/slab/kctx*, and so fault injection
- * can aim at kctx alone through /sys/kernel/slab/kctx/failslab and kin.
- * Before 6.5 a usercopy whitelist does it (KCTX_SLAB_USERSIZE, compat.h).
+ * One cache per node size. Nodes are SLAB_TYPESAFE_BY_RCU: the last put
+ * frees a node at once, to be reused hot, where waiting out a grace period
+ * would cost more than all the rest of a create and cancel (benchmarks.rst).
+ * Every reader but one holds a reference on a node or the lock of the list
+ * it is on; the one, debugfs's walk of child lists under RCU, may meet a
+ * node freed and reused, and checks for that (ctx.h, R). Such caches are
+ * never merged with others, so each one's cost shows in
+ * /sys/kernel/slab/kctx*, and fault injection can aim at kctx alone. SLUB's
+ * free pointer goes in ->done, which only holders of a reference touch.
  */
 static struct kmem_cache *__init kctx_cache_create(const char *name, unsigned int size)
 {
-	return kmem_cache_create_usercopy(name, size, 0, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE,
-					  0, KCTX_SLAB_USERSIZE, NULL);
+	return kctx_typesafe_cache_create(name, size, offsetof(struct kctx, done));
 }
 
 static int __init kctx_caches_create(void)
@@ -105,8 +109,6 @@ static void __exit kctx_exit(void)
 	kctx_deadline_flush();
 	kctx_deadline_wq_exit();
 	destroy_workqueue(kctx_wq);
-	/* Nodes are freed by RCU callbacks, which must all have run. */
-	rcu_barrier();
 	/* What is left, somebody leaked; the slab would only count it. */
 	kctx_leaks_report();
 	kctx_leaks_exit();

@@ -5,6 +5,8 @@
  * break; kmemleak and KASAN watch the rest.
  */
 #include <linux/cpumask.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 
 #include "kctx_test.h"
 
@@ -292,6 +294,122 @@ static void parent_cancel_against_last_child_put(struct kunit *test)
 	kctx_race_run(test, &r);
 }
 
+/*
+ * The debugfs tree walk reads lists under RCU, and nodes are freed at once
+ * into a SLAB_TYPESAFE_BY_RCU cache, so a node the walk is about to look
+ * at may be freed and made again, elsewhere, from the same memory. Side B
+ * drops @victim, listed under @parent behind @stable, and at once makes
+ * @reborn under @other, likely in @victim's memory; side A reads the tree.
+ * It must always list @stable under @parent, and never @reborn there.
+ */
+struct tree_reuse {
+	struct kctx *parent, *stable, *victim, *other, *reborn;
+	char *buf;
+	ssize_t len;
+};
+
+#define TREE_READ_SIZE	(64 * 1024)
+
+static ssize_t read_tree(char *buf)
+{
+	struct file *f = filp_open("/sys/kernel/debug/kctx/tree", O_RDONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, buf, TREE_READ_SIZE - 1, &pos);
+	fput(f);
+	buf[max_t(ssize_t, n, 0)] = '\0';
+	return n;
+}
+
+static void setup_tree_reuse(struct kctx_race *r)
+{
+	struct tree_reuse *t = r->data;
+
+	t->parent = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	/* Lists grow at the head: @stable comes before @victim. */
+	t->victim = kctx_with_cancel(t->parent, GFP_KERNEL);
+	t->stable = kctx_with_cancel(t->parent, GFP_KERNEL);
+	t->other = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	t->reborn = NULL;
+}
+
+static void read_tree_a(struct kctx_race *r)
+{
+	struct tree_reuse *t = r->data;
+
+	t->len = read_tree(t->buf);
+}
+
+static void drop_and_remake_b(struct kctx_race *r)
+{
+	struct tree_reuse *t = r->data;
+
+	kctx_put(t->victim);
+	t->reborn = kctx_with_cancel(t->other, GFP_KERNEL);
+}
+
+/* Whether @id is listed among the children of the line that starts at @line. */
+static bool tree_lists_child(const char *line, u64 id)
+{
+	char want[32];
+	size_t n;
+
+	n = snprintf(want, sizeof(want), "\n    %llu ", id);
+	/* @line is "\n  <id> ...": its children are the lines below indented by 4. */
+	while ((line = strchr(line + 1, '\n')) && !strncmp(line, "\n    ", 5))
+		if (!strncmp(line, want, n))
+			return true;
+	return false;
+}
+
+static void check_tree_kept_its_shape(struct kctx_race *r)
+{
+	struct tree_reuse *t = r->data;
+	const char *line;
+	char want[32];
+
+	snprintf(want, sizeof(want), "\n  %llu cancel", kctx_id(t->parent));
+	line = t->len > 0 ? strstr(t->buf, want) : NULL;
+	if (!line)
+		kctx_race_fail(r, "the tree did not list the parent");
+	else if (!tree_lists_child(line, kctx_id(t->stable)))
+		kctx_race_fail(r, "the tree lost a child listed before the freed one");
+	else if (!IS_ERR_OR_NULL(t->reborn) && tree_lists_child(line, kctx_id(t->reborn)))
+		kctx_race_fail(r, "the tree listed a reused node under its old parent");
+	if (IS_ERR(t->reborn))
+		kctx_race_fail(r, "could not make a node");
+	else
+		kctx_put(t->reborn);
+	kctx_put(t->other);
+	kctx_put(t->stable);
+	kctx_put(t->parent);
+}
+
+static void tree_walk_against_free_and_reuse(struct kunit *test)
+{
+	struct tree_reuse *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct kctx_race r = {
+		.setup = setup_tree_reuse,
+		.op_a = read_tree_a,
+		.op_b = drop_and_remake_b,
+		.check = check_tree_kept_its_shape,
+		/* A read of the whole tree costs several rounds of the others. */
+		.rounds = race_chunk_rounds(test) / 20,
+		.max_jitter_ns = 20000,
+		.data = t,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->buf = kunit_kzalloc(test, TREE_READ_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->buf);
+	if (read_tree(t->buf) < 0)
+		kunit_skip(test, "debugfs is not mounted");
+	kctx_race_run(test, &r);
+}
+
 #define RACE_CASE(name)	\
 	KUNIT_CASE_PARAM_ATTR(name, race_chunk_gen, { .speed = KUNIT_SPEED_SLOW })
 
@@ -301,6 +419,7 @@ static struct kunit_case kctx_race_cases[] = {
 	RACE_CASE(cancel_against_deadline_expiry),
 	RACE_CASE(after_func_stop_against_cancel),
 	RACE_CASE(parent_cancel_against_last_child_put),
+	RACE_CASE(tree_walk_against_free_and_reuse),
 	{}
 };
 

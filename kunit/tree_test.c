@@ -323,13 +323,50 @@ static void debugfs_tree_shows_state_and_nesting(struct kunit *test)
 
 	tree = read_debugfs_tree(test);
 	KUNIT_EXPECT_TRUE(test, strstr(tree, "1 background live") == tree);
-	snprintf(want, sizeof(want), "\n  %llu cancel live", kctx_id(parent));
-	KUNIT_EXPECT_NOT_NULL(test, strstr(tree, want));
+	/* The test's reference and the child's; not the walk's own. */
+	snprintf(want, sizeof(want), "\n  %llu cancel live ref=2 depth=1", kctx_id(parent));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(tree, want), "%s", tree);
 	snprintf(want, sizeof(want), "\n    %llu deadline live deadline_in_ns=", kctx_id(child));
 	line = strstr(tree, want);
 	KUNIT_EXPECT_NOT_NULL_MSG(test, line, "%s", tree);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(line ?: "", "site="));
 	kctx_cancel(parent);
+	kctx_put(child);
+	kctx_put(parent);
+}
+
+/*
+ * The debugfs walk reads a list under RCU while nodes are freed and made
+ * again from the same memory, so the node after the one it holds may by
+ * then be on another list. Following @other_first's link to its sibling
+ * is that case, made on purpose: the walk must not take that sibling for
+ * one of @parent's children.
+ */
+static void tree_walk_refuses_a_node_from_another_list(struct kunit *test)
+{
+	struct kctx *parent, *child, *other, *other_first, *other_second, *held;
+
+	parent = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	child = KCTX_TEST_NEW(test, kctx_with_cancel(parent, GFP_KERNEL));
+	other = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	other_second = KCTX_TEST_NEW(test, kctx_with_cancel(other, GFP_KERNEL));
+	other_first = KCTX_TEST_NEW(test, kctx_with_cancel(other, GFP_KERNEL));
+
+	held = kctx_tree_hold(parent, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, held, child);
+	KUNIT_EXPECT_EQ(test, refcount_read(&child->ref), 2);
+	kctx_put(held);
+	KUNIT_EXPECT_NULL(test, kctx_tree_hold(parent, child));
+	/* other_first's next is other_second, which is not parent's child. */
+	KUNIT_EXPECT_NULL(test, kctx_tree_hold(parent, other_first));
+	KUNIT_EXPECT_EQ(test, refcount_read(&other_second->ref), 1);
+	held = kctx_tree_hold(other, other_first);
+	KUNIT_EXPECT_PTR_EQ(test, held, other_second);
+	kctx_put(held);
+
+	kctx_put(other_first);
+	kctx_put(other_second);
+	kctx_put(other);
 	kctx_put(child);
 	kctx_put(parent);
 }
@@ -365,6 +402,7 @@ static struct kunit_case kctx_tree_cases[] = {
 	KUNIT_CASE(ids_are_unique_and_rising),
 	KUNIT_CASE(cancel_tracepoint_carries_the_cause),
 	KUNIT_CASE(debugfs_tree_shows_state_and_nesting),
+	KUNIT_CASE(tree_walk_refuses_a_node_from_another_list),
 	KUNIT_CASE(object_sizes_are_reported),
 	{}
 };
