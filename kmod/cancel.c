@@ -55,6 +55,9 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	HLIST_HEAD(hooks);
 	unsigned long flags;
 
+	/* Done is for good, and an acquire: no need to lock to see it. */
+	if (kctx_err(ctx))
+		return false;
 	spin_lock_irqsave(&ctx->lock, flags);
 	if (ctx->head.err) {
 		spin_unlock_irqrestore(&ctx->lock, flags);
@@ -186,7 +189,14 @@ static bool __kctx_finish(struct kctx *ctx, unsigned int budget, bool may_sleep)
 	kctx_why_get(ctx, &why);
 	if (!kctx_walk(ctx, &why, budget, may_sleep))
 		return false;
-	kctx_unlink(ctx);
+	/*
+	 * The walk took @ctx's lock and found its list empty, which orders
+	 * this after every mark below. What is left is @ctx's own place on
+	 * its parent's list; once off, it never goes back, so a node seen
+	 * off already (a second cancel, a close after a cancel) needs no lock.
+	 */
+	if (!hlist_unhashed_lockless(&ctx->sibling))
+		kctx_unlink(ctx);
 	return true;
 }
 
