@@ -83,6 +83,107 @@ static int bench_create_cancel(const struct kb_run *run)
 	return err;
 }
 
+/*
+ * What a create + cancel + free is made of, each part timed alone in the
+ * same run, so that the report can set kctx's CreateCancel against the
+ * parts no kernel object of its kind avoids: a slab object freed after an
+ * RCU grace period, irqsave lock round trips, a completion, atomics.
+ */
+enum part { PART_SLAB, PART_SLAB_RCU, PART_LOCK, PART_COMPLETION, PART_ATOMIC };
+
+static const char * const part_names[] = {
+	[PART_SLAB] = "slab",
+	[PART_SLAB_RCU] = "slab-call_rcu",
+	[PART_LOCK] = "lock-irqsave",
+	[PART_COMPLETION] = "completion",
+	[PART_ATOMIC] = "atomic",
+};
+
+/* As big as a cancel node, with the rcu_head call_rcu() needs. */
+struct part_obj {
+	struct rcu_head rcu;
+	u8 body[128 - sizeof(struct rcu_head)];
+};
+
+struct part_arg {
+	enum part part;
+	spinlock_t lock;	/* the lock-irqsave part's, taken by it alone */
+	atomic64_t counter;
+};
+
+static struct kmem_cache *part_cache;
+
+static void part_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(part_cache, container_of(rcu, struct part_obj, rcu));
+}
+
+static int part_step(struct part_arg *a)
+{
+	struct completion done;
+	struct part_obj *obj;
+	unsigned long flags;
+
+	switch (a->part) {
+	case PART_SLAB:
+	case PART_SLAB_RCU:
+		obj = kmem_cache_zalloc(part_cache, GFP_KERNEL);
+		if (!obj)
+			return -ENOMEM;
+		if (a->part == PART_SLAB)
+			kmem_cache_free(part_cache, obj);
+		else
+			call_rcu(&obj->rcu, part_free_rcu);
+		break;
+	case PART_LOCK:
+		spin_lock_irqsave(&a->lock, flags);
+		spin_unlock_irqrestore(&a->lock, flags);
+		break;
+	case PART_COMPLETION:
+		init_completion(&done);
+		complete_all(&done);
+		break;
+	case PART_ATOMIC:
+		atomic64_inc(&a->counter);
+		break;
+	}
+	return 0;
+}
+
+static s64 part_body(void *arg)
+{
+	u64 i, t0 = ktime_get_ns();
+	int err;
+
+	for (i = 0; i < CREATE_CANCEL_OPS; i++) {
+		err = part_step(arg);
+		if (err)
+			return err;
+		kb_breathe(i);
+	}
+	return ktime_get_ns() - t0;
+}
+
+static int bench_create_cancel_parts(const struct kb_run *run)
+{
+	struct part_arg a = { .counter = ATOMIC64_INIT(0) };
+	char name[64];
+	int err = 0;
+
+	part_cache = KMEM_CACHE(part_obj, 0);
+	if (!part_cache)
+		return -ENOMEM;
+	spin_lock_init(&a.lock);
+	for (a.part = PART_SLAB; a.part <= PART_ATOMIC && !err; a.part++) {
+		snprintf(name, sizeof(name), "CreateCancel/part=%s", part_names[a.part]);
+		err = kb_repeat(run, name, CREATE_CANCEL_OPS, part_body, &a);
+	}
+	/* The callbacks free into the cache. */
+	rcu_barrier();
+	kmem_cache_destroy(part_cache);
+	return err;
+}
+
 struct check_arg {
 	struct kctx *ctx;
 	bool done;	/* kctx_done() rather than kctx_err() */
@@ -396,8 +497,13 @@ static int bench_fan_out(const struct kb_run *run)
 
 static int kb_common_key;
 
+/*
+ * Thread i makes its children under parent[i]: the same context for both
+ * threads, or, as a control, one each, which shares everything but the
+ * parent (the CPUs, the slab, the emulator's own cost of a second vCPU).
+ */
 struct common_parent {
-	struct kctx *shared;
+	struct kctx *parent[2];
 	unsigned int nr_threads;
 	atomic_t arrived;
 	u64 start[2], end[2];
@@ -425,7 +531,7 @@ static int common_parent_fn(void *data, unsigned int idx)
 		cpu_relax();
 	c->start[idx] = ktime_get_ns();
 	for (i = 0; i < COMMON_PARENT_OPS; i++) {
-		ctx = kctx_with_cancel(c->shared, GFP_KERNEL);
+		ctx = kctx_with_cancel(c->parent[idx], GFP_KERNEL);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 		if (kctx_value(ctx, &kb_common_key) != &kb_common_key) {
@@ -456,29 +562,53 @@ static s64 common_parent_body(void *arg)
 	return max(c->end[0], c->end[1]) - min(c->start[0], c->start[1]);
 }
 
+/* One parent for both threads, or with @own one each; both held by @c. */
+static int common_parent_make(struct common_parent *c, struct kctx *root, bool own)
+{
+	c->parent[0] = kctx_with_cancel(root, GFP_KERNEL);
+	if (IS_ERR(c->parent[0]))
+		return PTR_ERR(c->parent[0]);
+	c->parent[1] = own ? kctx_with_cancel(root, GFP_KERNEL) : kctx_get(c->parent[0]);
+	if (IS_ERR(c->parent[1])) {
+		kctx_put(c->parent[0]);
+		return PTR_ERR(c->parent[1]);
+	}
+	return 0;
+}
+
+static void common_parent_drop(struct common_parent *c)
+{
+	kctx_cancel(c->parent[0]);
+	kctx_cancel(c->parent[1]);
+	kctx_put(c->parent[1]);
+	kctx_put(c->parent[0]);
+}
+
 static int bench_common_parent_cancel(const struct kb_run *run)
 {
 	struct common_parent c = {};
 	struct kctx *root;
 	char name[64];
-	int err = 0;
+	int own, err = 0;
 
 	root = kctx_with_value(kctx_background(), &kb_common_key, &kb_common_key, GFP_KERNEL);
 	if (IS_ERR(root))
 		return PTR_ERR(root);
-	c.shared = kctx_with_cancel(root, GFP_KERNEL);
-	kctx_put(root);
-	if (IS_ERR(c.shared))
-		return PTR_ERR(c.shared);
-	for (c.nr_threads = 1; c.nr_threads <= 2 && !err; c.nr_threads++) {
-		err = kb_need_cpus(run, "CommonParentCancel", c.nr_threads);
+	for (own = 0; own <= 1 && !err; own++) {
+		err = common_parent_make(&c, root, own);
 		if (err)
 			break;
-		snprintf(name, sizeof(name), "CommonParentCancel/threads=%u", c.nr_threads);
-		err = kb_repeat(run, name, COMMON_PARENT_OPS, common_parent_body, &c);
+		for (c.nr_threads = 1; c.nr_threads <= 2 && !err; c.nr_threads++) {
+			err = kb_need_cpus(run, "CommonParentCancel", c.nr_threads);
+			if (err)
+				break;
+			snprintf(name, sizeof(name), "CommonParentCancel/%sthreads=%u",
+				 own ? "own-parent/" : "", c.nr_threads);
+			err = kb_repeat(run, name, COMMON_PARENT_OPS, common_parent_body, &c);
+		}
+		common_parent_drop(&c);
 	}
-	kctx_cancel(c.shared);
-	kctx_put(c.shared);
+	kctx_put(root);
 	/* One CPU still measured one thread; that is the row that matters here. */
 	return err == -EOPNOTSUPP && c.nr_threads > 1 ? 0 : err;
 }
@@ -539,6 +669,7 @@ static int bench_with_timeout(const struct kb_run *run)
 
 const struct kb_group kb_cpu_groups[] = {
 	{ "CreateCancel", bench_create_cancel },
+	{ "CreateCancelParts", bench_create_cancel_parts },
 	{ "CheckCanceled", bench_check_canceled },
 	{ "CancelTree", bench_cancel_tree },
 	{ "FanOut", bench_fan_out },

@@ -215,6 +215,20 @@ static void trip_state_body(void *arg)
 			die("KCTX_IOC_STATE", errno);
 }
 
+/*
+ * The floor under every kctx ioctl: the system call, the fd lookup, the
+ * VFS and LSM ioctl paths, and kctx_ioctl()'s first check, which refuses
+ * a command number it doesn't know.
+ */
+static void trip_enotty_body(void *arg)
+{
+	int fd = *(int *)arg, i;
+
+	for (i = 0; i < TRIP_OPS; i++)
+		if (ioctl(fd, _IO(KCTX_TYPE, 0xff), NULL) != -1 || errno != ENOTTY)
+			die("ioctl with an unknown command", errno);
+}
+
 /* What any fd-making call pays: a file, an fd, and a close that frees them. */
 static void trip_eventfd_body(void *arg)
 {
@@ -887,6 +901,7 @@ int main(int argc, char **argv)
 	fd = kctx_fd(parent);
 	repeat("baseline-vm", "RoundTrip/getppid", TRIP_OPS, trip_getppid_body, NULL);
 	repeat("baseline-vm", "RoundTrip/eventfd-close", TRIP_OPS, trip_eventfd_body, NULL);
+	repeat("libkctx-vm", "RoundTrip/ioctl-enotty", TRIP_OPS, trip_enotty_body, &fd);
 	repeat("libkctx-vm", "RoundTrip/state", TRIP_OPS, trip_state_body, &fd);
 	repeat("libkctx-vm", "RoundTrip/create-cancel-close", TRIP_OPS, trip_kctx_body, &fd);
 
