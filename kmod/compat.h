@@ -26,22 +26,32 @@
 #include <linux/slab.h>
 
 /*
- * A SLAB_TYPESAFE_BY_RCU cache keeps SLUB's free pointer outside the
- * object, since readers may still look at a freed one. From 6.12 the
- * cache can name a field of the object that those readers never read,
- * and put it there instead (struct kmem_cache_args). Before 6.12 it goes
- * after the object, which costs 8 bytes a node; cache-line alignment
- * would round that up to 64 more, so it is dropped there.
+ * From 6.12 a node is freed at its last put into a SLAB_TYPESAFE_BY_RCU
+ * cache, which keeps SLUB's free pointer in a field that RCU readers never
+ * read (struct kmem_cache_args). Before 6.12 neither half works well: the
+ * free pointer would go after the node, 8 bytes more, and destroying a
+ * typesafe cache finishes in a work item after a grace period, so the
+ * cache's name stays taken in /sys/kernel/slab for a while after rmmod
+ * and a quick reload fails to create it. There, kctx_node_free() waits out
+ * a grace period through ->rcu instead (ctx.c), into a plain cache, and
+ * module exit waits for those frees with rcu_barrier(). A plain cache of
+ * that size may merge with others; a one-byte usercopy whitelist at offset
+ * 0 keeps it apart when CONFIG_HARDENED_USERCOPY is set (as on Debian; 6.5
+ * has SLAB_NO_MERGE for this), so /sys/kernel/slab/kctx and fault
+ * injection aim at kctx alone. kctx never copies a node to or from
+ * userspace, so the whitelist opens nothing that is used.
  */
 #ifdef KCTX_NO_KMEM_CACHE_ARGS
+#define KCTX_NODE_FREE_AFTER_GRACE_PERIOD 1
 static inline struct kmem_cache *
-kctx_typesafe_cache_create(const char *name, unsigned int size, unsigned int freeptr_offset)
+kctx_node_cache_create(const char *name, unsigned int size, unsigned int freeptr_offset)
 {
-	return kmem_cache_create(name, size, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+	return kmem_cache_create_usercopy(name, size, 0, SLAB_HWCACHE_ALIGN, 0, 1, NULL);
 }
 #else
+#define KCTX_NODE_FREE_AFTER_GRACE_PERIOD 0
 static inline struct kmem_cache *
-kctx_typesafe_cache_create(const char *name, unsigned int size, unsigned int freeptr_offset)
+kctx_node_cache_create(const char *name, unsigned int size, unsigned int freeptr_offset)
 {
 	struct kmem_cache_args args = {
 		.freeptr_offset = freeptr_offset,

@@ -3,7 +3,9 @@
  * Making, referencing, reading and freeing context nodes.
  */
 #include <linux/export.h>
+#include <linux/rcupdate.h>
 
+#include "compat.h"
 #include "ctx.h"
 #include "kctx_trace.h"
 
@@ -365,6 +367,25 @@ struct kctx *kctx_get(struct kctx *ctx)
 }
 EXPORT_SYMBOL_GPL(kctx_get);
 
+static void kctx_node_free_rcu(struct rcu_head *rcu)
+{
+	struct kctx *ctx = container_of(rcu, struct kctx, rcu);
+
+	kmem_cache_free(kctx_caches[ctx->kind], ctx);
+}
+
+/*
+ * At once, into a SLAB_TYPESAFE_BY_RCU cache: debugfs's RCU walker copes
+ * (ctx.h, R). Before 6.12, after a grace period (compat.h).
+ */
+static void kctx_node_free(struct kctx *ctx)
+{
+	if (KCTX_NODE_FREE_AFTER_GRACE_PERIOD)
+		call_rcu(&ctx->rcu, kctx_node_free_rcu);
+	else
+		kmem_cache_free(kctx_caches[ctx->kind], ctx);
+}
+
 /* What a node holds besides its parent: the canceller's pid and a charge. */
 static void kctx_release(struct kctx *ctx)
 {
@@ -381,8 +402,7 @@ static void kctx_release(struct kctx *ctx)
 	if (uid_valid(ctx->charged))
 		kctx_user_uncharge(ctx->charged);
 	kctx_leaks_del(ctx);
-	/* SLAB_TYPESAFE_BY_RCU: debugfs's RCU walker copes (ctx.h, R). */
-	kmem_cache_free(kctx_caches[ctx->kind], ctx);
+	kctx_node_free(ctx);
 }
 
 /**

@@ -37,7 +37,8 @@ enum kctx_node_kind {
  *      parent, or the background root for a detached node (kctx_up()).
  *   R: also walked under rcu_read_lock() (debugfs), so changed only with
  *      the RCU list primitives. Nodes are SLAB_TYPESAFE_BY_RCU and freed at
- *      once, so such a walker may meet a node that was freed and reused:
+ *      once (before 6.12, after a grace period: compat.h), so such a
+ *      walker may meet a node that was freed and reused:
  *      it keeps one only after refcount_inc_not_zero() and a check that
  *      the node is still on the list it came from (debugfs.c).
  *   D: written under L before ->head.err is published with a release
@@ -65,10 +66,14 @@ struct kctx {
 	spinlock_t lock;
 	kuid_t charged;			/* I: the uapi user charged, or INVALID_UID */
 	/*
-	 * Completed once @head.err is set. Only holders of a reference touch
-	 * it, so while the node is free SLUB keeps its free pointer here.
+	 * @done is completed once @head.err is set. Only holders of a
+	 * reference touch it, so once the last one is gone its memory serves
+	 * the free: SLUB's free pointer from 6.12, or @rcu before (compat.h).
 	 */
-	struct completion done;
+	union {
+		struct completion done;
+		struct rcu_head rcu;
+	};
 	struct kctx *parent;		/* I: holds a reference */
 	struct hlist_head children;	/* L, R */
 	struct hlist_node sibling;	/* U, R: on kctx_up()'s ->children */

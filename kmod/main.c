@@ -30,10 +30,11 @@ EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
  * never merged with others, so each one's cost shows in
  * /sys/kernel/slab/kctx*, and fault injection can aim at kctx alone. SLUB's
  * free pointer goes in ->done, which only holders of a reference touch.
+ * Before 6.12 nodes wait out a grace period instead (compat.h).
  */
 static struct kmem_cache *__init kctx_cache_create(const char *name, unsigned int size)
 {
-	return kctx_typesafe_cache_create(name, size, offsetof(struct kctx, done));
+	return kctx_node_cache_create(name, size, offsetof(struct kctx, done));
 }
 
 static int __init kctx_caches_create(void)
@@ -109,6 +110,9 @@ static void __exit kctx_exit(void)
 	kctx_deadline_flush();
 	kctx_deadline_wq_exit();
 	destroy_workqueue(kctx_wq);
+	/* Before 6.12, nodes freed after a grace period (compat.h). */
+	if (KCTX_NODE_FREE_AFTER_GRACE_PERIOD)
+		rcu_barrier();
 	/* What is left, somebody leaked; the slab would only count it. */
 	kctx_leaks_report();
 	kctx_leaks_exit();

@@ -19,9 +19,13 @@
  * kctx_test.ko running its after-func suite, which creates, fires and
  * stops after-funcs, and the deadline case that leaves contexts for
  * unload to reap. The last thing before each unload is closing a batch of
- * contexts, so that their nodes wait for RCU while kctx goes: module exit
- * must rcu_barrier() before it destroys its caches, or the caches still
- * hold objects (a WARN) and the RCU callbacks run in freed module text.
+ * contexts, so that their frees are under way while kctx goes. Before
+ * 6.12 nodes wait for RCU: module exit must rcu_barrier() before it
+ * destroys its caches, or the caches still hold objects (a WARN) and the
+ * RCU callbacks run in freed module text. On every kernel the caches must
+ * be gone from /sys/kernel/slab when rmmod returns, or the next load
+ * can't make them (a SLAB_TYPESAFE_BY_RCU cache goes only after a grace
+ * period before 6.12, which is why kctx doesn't use one there).
  */
 #define _GNU_SOURCE
 #include <poll.h>
