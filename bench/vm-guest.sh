@@ -7,7 +7,8 @@
 #   kernel[:GROUP]  kctx_bench.ko's groups (all, or one, e.g. kernel:FanOut)
 #   memory          bytes per context, from the slab caches
 #   user            ubench: libkctx and the raw kernel baselines, then the
-#                   uapi at its limits (user:base and user:limits alone)
+#                   uapi at its limits (user:base and user:limits alone;
+#                   user:late, the deadline lateness and its traced parts)
 #   go | cpp        the Go and C++ peers (bench/peers)
 # -reps N: timed repetitions behind each median (default 5).
 # busybox ash has pipefail: a failing benchmark must not hide behind tee.
@@ -48,6 +49,8 @@ run_memory() {
 
 [ $# -gt 0 ] || set -- kernel memory user go cpp
 mount | grep -q debugfs || mount -t debugfs none /sys/kernel/debug
+# ubench traces where a deadline's lateness goes; without tracefs it says so.
+mount | grep -q tracefs || mount -t tracefs none /sys/kernel/tracing || true
 for part in "$@"; do
 	case $part in
 	kernel)

@@ -7,12 +7,13 @@
  * something even under an emulator. Output: "@bench" lines, as in
  * bench/kernel/bench.h; progress on stderr.
  *
- *   ubench [-reps N] [base] [limits]
+ *   ubench [-reps N] [base] [limits] [late]
  *
  * base is all of the above; limits is the uapi at its bounds: the longest
  * single call at the largest tree the per-user cap allows, and a cancel
  * with 10^5 watch-only fds (LargestTree and WatchCancel below). Both by
- * default, limits first, while nothing else is charged to the user.
+ * default, limits first, while nothing else is charged to the user. late
+ * is base's deadline lateness alone, with its traced parts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -478,15 +479,32 @@ static uint64_t late_timerfd(int tfd)
 	return now_ns() - deadline;
 }
 
+struct late_sample {
+	uint64_t root, leaf;		/* ids */
+	uint64_t deadline, wake;	/* CLOCK_MONOTONIC */
+	int cpu;			/* where the poller woke */
+};
+
+static uint64_t ctx_id(kctx_t *ctx)
+{
+	uint64_t id, parent;
+	int r = kctx_id(ctx, &id, &parent);
+
+	if (r)
+		die("kctx_id", r);
+	return id;
+}
+
 /*
  * The same for a kctx deadline, watched at a node @depth levels below the
  * one whose timer fires: the deadline reaches the leaf by propagation.
+ * With @s, also the ids of both ends and the times, for late_parts().
  */
-static uint64_t late_kctx(kctx_t *bg, unsigned int depth)
+static uint64_t late_kctx(kctx_t *bg, unsigned int depth, struct late_sample *s)
 {
 	kctx_t *chain[LATE_DEPTH + 1];
 	struct timespec ts;
-	uint64_t late;
+	uint64_t wake;
 	unsigned int i;
 	int r;
 
@@ -498,11 +516,20 @@ static uint64_t late_kctx(kctx_t *bg, unsigned int depth)
 		die("kctx_deadline", r);
 	for (i = 1; i <= depth; i++)
 		chain[i] = new_child(chain[i - 1]);
+	if (s) {
+		s->root = ctx_id(chain[0]);
+		s->leaf = ctx_id(chain[depth]);
+	}
 	wait_readable(kctx_fd(chain[depth]));
-	late = now_ns() - ts_ns(&ts);
+	wake = now_ns();
+	if (s) {
+		s->deadline = ts_ns(&ts);
+		s->wake = wake;
+		s->cpu = sched_getcpu();
+	}
 	for (i = depth + 1; i-- > 0;)
 		kctx_free(chain[i]);
-	return late;
+	return wake - ts_ns(&ts);
 }
 
 /*
@@ -533,8 +560,8 @@ static void bench_lateness(kctx_t *bg)
 	for (r = 0; r < LATE_REPS; r++) {
 		for (i = 0; i < LATE_SAMPLES; i++) {
 			late[0][i] = late_timerfd(tfd);
-			late[1][i] = late_kctx(bg, 0);
-			late[2][i] = late_kctx(bg, LATE_DEPTH);
+			late[1][i] = late_kctx(bg, 0, NULL);
+			late[2][i] = late_kctx(bg, LATE_DEPTH, NULL);
 		}
 		for (k = 0; k < 3; k++)
 			for (p = 0; p < 2; p++) {
@@ -551,6 +578,191 @@ static void bench_lateness(kctx_t *bg)
 			emit(side[k], what, percentile(fig[k][p], LATE_REPS, 50), "ns",
 			     LATE_SAMPLES, LATE_REPS);
 		}
+}
+
+/* ---- where a leaf's lateness goes, from the kernel's trace events ---- */
+
+#define TRACING		"/sys/kernel/tracing/"
+#define PARTS_SAMPLES	1000
+
+/* Write @val to the tracefs file @file (emptied first); false if it can't. */
+static bool tracing_write(const char *file, const char *val)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACING "%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val);
+}
+
+/* kctx_trace.h's events about one node, on CLOCK_MONOTONIC (0: none). */
+struct traced {
+	uint64_t fire;		/* kctx_deadline: its timer's callback began */
+	uint64_t mark;		/* kctx_cancel: it was made done */
+	bool mark_in_irq;	/* ...in hard irq: the callback's own walk */
+	int mark_cpu;		/* ...on this CPU */
+};
+
+/*
+ * Read the trace buffer's kctx_deadline and kctx_cancel lines about the
+ * ids [@lo, @lo + @n) into @ev. A line reads "COMM-PID [CPU] FLAGS SEC.USEC:
+ * EVENT: id=ID ...", where FLAGS has 'h' (or 'H') in hard irq; tracefs
+ * gives microseconds.
+ */
+static void trace_read(uint64_t lo, size_t n, struct traced *ev)
+{
+	unsigned long long sec, usec, id, cpu;
+	char line[512], flags[16], *p, *q;
+	FILE *f = fopen(TRACING "trace", "re");
+	bool fire;
+
+	if (!f)
+		die(TRACING "trace", errno);
+	while (fgets(line, sizeof(line), f)) {
+		fire = (p = strstr(line, ": kctx_deadline: id="));
+		if (!fire && !(p = strstr(line, ": kctx_cancel: id=")))
+			continue;
+		id = strtoull(strstr(p, "id=") + 3, NULL, 10);
+		q = strstr(line, "] ");
+		if (!q || q > p || sscanf(q + 2, "%15s %llu.%llu:", flags, &sec, &usec) != 3 ||
+		    !(q = strrchr(line, '[')) || q > p || sscanf(q, "[%llu]", &cpu) != 1 ||
+		    id < lo || id - lo >= n)
+			continue;
+		if (fire) {
+			ev[id - lo].fire = sec * 1000000000ULL + usec * 1000;
+		} else {
+			ev[id - lo].mark = sec * 1000000000ULL + usec * 1000;
+			ev[id - lo].mark_in_irq = strpbrk(flags, "hH");
+			ev[id - lo].mark_cpu = cpu;
+		}
+	}
+	fclose(f);
+}
+
+static bool tracing_start(void)
+{
+	static const char *const setup[][2] = {
+		{ "tracing_on", "0" }, { "trace_clock", "mono" }, { "buffer_size_kb", "4096" },
+		{ "trace", "" }, { "events/kctx/kctx_deadline/enable", "1" },
+		{ "events/kctx/kctx_cancel/enable", "1" }, { "tracing_on", "1" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+		if (!tracing_write(setup[i][0], setup[i][1]))
+			return false;
+	return true;
+}
+
+static void tracing_stop(void)
+{
+	tracing_write("tracing_on", "0");
+	tracing_write("events/kctx/enable", "0");
+}
+
+static void tracing_clear(void)
+{
+	tracing_write("trace", "");
+	tracing_write("trace_clock", "local");
+	tracing_write("buffer_size_kb", "1408");
+}
+
+/* 0 for a part that came out below zero: microseconds against ns. */
+static uint64_t span(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
+/*
+ * DeadlineLateness/kctx-leaf10/parts: where the lateness of a leaf
+ * LATE_DEPTH below an expiring deadline goes, traced: the timer's callback
+ * begins (fire: from the deadline to kctx:kctx_deadline), the walk reaches
+ * the leaf (walk: to the leaf's kctx:kctx_cancel), and its poller runs
+ * (wake: to poll()'s return). For the p50 sample and as the mean over the
+ * slowest 1% (the tail), with the share of leaves the callback's own walk
+ * marked rather than the worker. Each event costs a little, so the parts
+ * explain the figure rather than repeat it.
+ */
+static void late_parts(kctx_t *bg)
+{
+	/* Shares of the leaves: marked in the callback, woken on another CPU. */
+	static const char *const share_name[2] = { "in-callback", "cross-cpu" };
+	static const char *const name[3] = { "fire", "walk", "wake" };
+	static uint64_t part[3][PARTS_SAMPLES], total[PARTS_SAMPLES], sorted[PARTS_SAMPLES];
+	static struct late_sample smp[PARTS_SAMPLES];
+	static bool flag[2][PARTS_SAMPLES];
+	unsigned int i, k, n = 0, tail = 0, all[2] = { 0 }, in_tail[2] = { 0 };
+	uint64_t lo, hi, cut, sum[3] = { 0 };
+	struct traced *ev, *root, *leaf;
+	char what[96];
+
+	if (!tracing_start()) {
+		tracing_stop();
+		fprintf(stderr, "ubench: no tracefs with kctx's events: no lateness parts\n");
+		return;
+	}
+	fprintf(stderr, "ubench: DeadlineLateness parts (%u traced leaves)\n", PARTS_SAMPLES);
+	for (i = 0; i < PARTS_SAMPLES; i++)
+		late_kctx(bg, LATE_DEPTH, &smp[i]);
+	tracing_stop();
+	lo = smp[0].root;
+	hi = smp[PARTS_SAMPLES - 1].leaf;
+	ev = calloc(hi - lo + 1, sizeof(*ev));
+	if (!ev)
+		die("calloc", ENOMEM);
+	trace_read(lo, hi - lo + 1, ev);
+	tracing_clear();
+	for (i = 0; i < PARTS_SAMPLES; i++) {
+		root = &ev[smp[i].root - lo];
+		leaf = &ev[smp[i].leaf - lo];
+		if (!root->fire || !leaf->mark)
+			continue;	/* lost: the buffer overran */
+		part[0][n] = span(smp[i].deadline, root->fire);
+		part[1][n] = span(root->fire, leaf->mark);
+		part[2][n] = span(leaf->mark, smp[i].wake);
+		total[n] = smp[i].wake - smp[i].deadline;
+		flag[0][n] = leaf->mark_in_irq;
+		flag[1][n] = leaf->mark_cpu != smp[i].cpu;
+		n++;
+	}
+	if (n < PARTS_SAMPLES / 2)
+		die("the trace lost most of the leaves' events", EIO);
+	/* The tail first: percentile() sorts, and parts must stay in step. */
+	memcpy(sorted, total, n * sizeof(*total));
+	cut = permille(sorted, n, 990);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 2; k++)
+			all[k] += flag[k][i];
+		if (total[i] < cut)
+			continue;
+		tail++;
+		for (k = 0; k < 2; k++)
+			in_tail[k] += flag[k][i];
+		for (k = 0; k < 3; k++)
+			sum[k] += part[k][i];
+	}
+	for (k = 0; k < 3; k++) {
+		snprintf(what, sizeof(what), "DeadlineLateness/kctx-leaf10/parts/%s/tail", name[k]);
+		emit("libkctx-vm", what, (double)sum[k] / tail, "ns", tail, 1);
+		snprintf(what, sizeof(what), "DeadlineLateness/kctx-leaf10/parts/%s/p50", name[k]);
+		emit("libkctx-vm", what, percentile(part[k], n, 50), "ns", n, 1);
+	}
+	emit("libkctx-vm", "DeadlineLateness/kctx-leaf10/parts/total/p99",
+	     percentile(total, n, 99), "ns", n, 1);
+	for (k = 0; k < 2; k++) {
+		snprintf(what, sizeof(what), "DeadlineLateness/kctx-leaf10/parts/%s", share_name[k]);
+		emit("libkctx-vm", what, 100.0 * all[k] / n, "%", n, 1);
+		snprintf(what, sizeof(what), "DeadlineLateness/kctx-leaf10/parts/%s/tail",
+			 share_name[k]);
+		emit("libkctx-vm", what, 100.0 * in_tail[k] / tail, "%", tail, 1);
+	}
+	free(ev);
 }
 
 /*
@@ -854,7 +1066,7 @@ static void bench_watch_cancel(int dev)
 
 int main(int argc, char **argv)
 {
-	bool base = false, limits = false;
+	bool base = false, limits = false, late = false;
 	kctx_t *bg, *parent, *done;
 	int i, r, fd, dev;
 
@@ -865,10 +1077,12 @@ int main(int argc, char **argv)
 			base = true;
 		else if (!strcmp(argv[i], "limits"))
 			limits = true;
+		else if (!strcmp(argv[i], "late"))
+			late = true;
 		else
-			die("usage: ubench [-reps N] [base] [limits]", EINVAL);
+			die("usage: ubench [-reps N] [base] [limits] [late]", EINVAL);
 	}
-	if (!base && !limits)
+	if (!base && !limits && !late)
 		base = limits = true;
 	if (reps < 1 || reps > MAX_REPS)
 		die("-reps must be 1 to 15", EINVAL);
@@ -883,6 +1097,10 @@ int main(int argc, char **argv)
 		bench_largest_tree(dev);
 		bench_watch_cancel(dev);
 		close(dev);
+	}
+	if (late && !base) {
+		bench_lateness(bg);
+		late_parts(bg);
 	}
 	if (!base) {
 		kctx_free(bg);
@@ -907,6 +1125,7 @@ int main(int argc, char **argv)
 
 	bench_wake(bg);
 	bench_lateness(bg);
+	late_parts(bg);
 
 	kctx_free(done);
 	kctx_free(parent);
