@@ -86,6 +86,7 @@ struct kctx {
 	u64 id;				/* I */
 	unsigned long site;		/* I: the constructor's caller */
 	u64 user_cause;			/* D: userspace's own cause */
+	atomic_t workers;		/* A: work attached here and below (work.c) */
 };
 
 /* <linux/kctx.h>'s inline checks read a context as its head. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/debug/kctx/tree: the live contexts, one per line, indented
- * by depth under the background root.
+ * by depth under the background root. (Its neighbour, stragglers, is
+ * work.c's.)
  *
  * The walk reads each list under RCU and takes no node lock, so it is a
  * snapshot only in the loose sense: a node cancelled during the walk may
@@ -22,6 +23,7 @@
 #include <linux/seq_file.h>
 
 #include "ctx.h"
+#include "work.h"
 
 #define KCTX_TREE_MAX_LINES	4096
 #define KCTX_TREE_MAX_INDENT	32
@@ -119,9 +121,10 @@ static int kctx_tree_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int kctx_tree_open(struct inode *inode, struct file *file)
+/* Each file's show function is its inode's private data. */
+static int kctx_debugfs_open(struct inode *inode, struct file *file)
 {
-	return single_open(file, kctx_tree_show, NULL);
+	return single_open(file, inode->i_private, NULL);
 }
 
 /*
@@ -130,9 +133,9 @@ static int kctx_tree_open(struct inode *inode, struct file *file)
  * only kctx's own state, and an open file pins the module through .owner,
  * so it needs none of debugfs's removal protection (hence _unsafe below).
  */
-static const struct file_operations kctx_tree_fops = {
+static const struct file_operations kctx_debugfs_fops = {
 	.owner = THIS_MODULE,
-	.open = kctx_tree_open,
+	.open = kctx_debugfs_open,
 	.read_iter = seq_read_iter,
 	.llseek = seq_lseek,
 	.release = single_release,
@@ -148,7 +151,10 @@ static const struct file_operations kctx_tree_fops = {
 void kctx_debugfs_init(void)
 {
 	kctx_debugfs_dir = debugfs_create_dir("kctx", NULL);
-	debugfs_create_file_unsafe("tree", 0400, kctx_debugfs_dir, NULL, &kctx_tree_fops);
+	debugfs_create_file_unsafe("tree", 0400, kctx_debugfs_dir, kctx_tree_show,
+				   &kctx_debugfs_fops);
+	debugfs_create_file_unsafe("stragglers", 0400, kctx_debugfs_dir,
+				   kctx_stragglers_show, &kctx_debugfs_fops);
 }
 
 /**

@@ -23,6 +23,7 @@
 #include <linux/sched.h>
 
 #include "ctx.h"
+#include "work.h"
 
 #ifdef CONFIG_LOCKDEP
 struct lockdep_map kctx_hook_map = STATIC_LOCKDEP_MAP_INIT("kctx_hook", &kctx_hook_map);
@@ -164,17 +165,32 @@ long kctx_wait_timeout(struct kctx *ctx, long timeout_jiffies)
 }
 EXPORT_SYMBOL_GPL(kctx_wait_timeout);
 
+/*
+ * From the moment it is queued until it returns, an after-func is work
+ * attached to its context, which kctx_cancel_wait() waits for.
+ */
+static void kctx_callback_queue_work(struct kctx_callback *cb)
+{
+	kctx_work_count(cb->ctx);
+	queue_work(kctx_wq, &cb->work);
+}
+
 static void kctx_callback_queue(struct kctx_hook *hook)
 {
-	queue_work(kctx_wq, &container_of(hook, struct kctx_callback, hook)->work);
+	kctx_callback_queue_work(container_of(hook, struct kctx_callback, hook));
 }
 
 static void kctx_callback_run(struct work_struct *work)
 {
 	struct kctx_callback *cb = container_of(work, struct kctx_callback, work);
 	struct kctx *ctx = cb->ctx;
+	struct kctx_work running;
 
+	/* Named while it runs, for a cancel-wait that gives up on it. */
+	kctx_work_list_add(&running, ctx, current, cb->fn);
 	cb->fn(cb);	/* may free @cb, if nothing will stop it */
+	kctx_work_list_del(&running);
+	kctx_work_uncount(ctx);
 	kctx_put(ctx);
 }
 
@@ -200,9 +216,26 @@ void kctx_after_func(struct kctx *ctx, struct kctx_callback *cb,
 	cb->hook.fn = kctx_callback_queue;
 	INIT_WORK(&cb->work, kctx_callback_run);
 	if (!kctx_hook_add(ctx, &cb->hook))
-		queue_work(kctx_wq, &cb->work);
+		kctx_callback_queue_work(cb);
 }
 EXPORT_SYMBOL_GPL(kctx_after_func);
+
+/*
+ * Take @cb's hook off, or its queued work back, whichever it has; with
+ * @sync, wait for a running @fn to return. True if @fn won't run.
+ */
+static bool kctx_callback_take_back(struct kctx_callback *cb, bool sync)
+{
+	struct kctx *ctx = cb->ctx;
+
+	if (!kctx_hook_del(ctx, &cb->hook)) {
+		if (!(sync ? cancel_work_sync(&cb->work) : cancel_work(&cb->work)))
+			return false;
+		kctx_work_uncount(ctx);	/* queued, so counted; it won't run */
+	}
+	kctx_put(ctx);
+	return true;
+}
 
 /**
  * kctx_after_func_stop() - stop an after-func from running
@@ -217,13 +250,7 @@ EXPORT_SYMBOL_GPL(kctx_after_func);
  */
 bool kctx_after_func_stop(struct kctx_callback *cb)
 {
-	struct kctx *ctx = cb->ctx;
-	bool stopped;
-
-	stopped = kctx_hook_del(ctx, &cb->hook) || cancel_work(&cb->work);
-	if (stopped)
-		kctx_put(ctx);
-	return stopped;
+	return kctx_callback_take_back(cb, false);
 }
 EXPORT_SYMBOL_GPL(kctx_after_func_stop);
 
@@ -241,13 +268,7 @@ EXPORT_SYMBOL_GPL(kctx_after_func_stop);
  */
 bool kctx_after_func_stop_sync(struct kctx_callback *cb)
 {
-	struct kctx *ctx = cb->ctx;
-	bool stopped;
-
 	might_sleep();
-	stopped = kctx_hook_del(ctx, &cb->hook) || cancel_work_sync(&cb->work);
-	if (stopped)
-		kctx_put(ctx);
-	return stopped;
+	return kctx_callback_take_back(cb, true);
 }
 EXPORT_SYMBOL_GPL(kctx_after_func_stop_sync);

@@ -51,6 +51,30 @@ TRACE_EVENT(kctx_deadline,
 	    TP_printk("id=%llu deadline=%lld", __entry->id, __entry->deadline)
 );
 
+/* kctx_cancel_wait() timed out, and this work was still attached. */
+TRACE_EVENT(kctx_straggler,
+	    TP_PROTO(u64 waited, u64 ctx, pid_t pid, const char *comm, char state,
+		     void *fn, s64 age_ns),
+	    TP_ARGS(waited, ctx, pid, comm, state, fn, age_ns),
+	    TP_STRUCT__entry(__field(u64, waited)
+			     __field(u64, ctx)
+			     __field(pid_t, pid)
+			     __array(char, comm, TASK_COMM_LEN)
+			     __field(char, state)
+			     __field(void *, fn)
+			     __field(s64, age_ns)),
+	    TP_fast_assign(__entry->waited = waited;
+			   __entry->ctx = ctx;
+			   __entry->pid = pid;
+			   memcpy(__entry->comm, comm, TASK_COMM_LEN);
+			   __entry->state = state;
+			   __entry->fn = fn;
+			   __entry->age_ns = age_ns;),
+	    TP_printk("waited=%llu ctx=%llu pid=%d comm=%s state=%c fn=%ps age_ns=%lld",
+		      __entry->waited, __entry->ctx, __entry->pid, __entry->comm,
+		      __entry->state, __entry->fn, __entry->age_ns)
+);
+
 #endif /* _KCTX_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

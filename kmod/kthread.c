@@ -62,13 +62,14 @@
 
 #include "compat.h"
 #include "kthread.h"
+#include "work.h"
 
 static int kctx_thread_main(void *arg);
 
 /*
  * Send @b's SIGKILL, unless one is pending already: then it is somebody
  * else's, a driver's own or an outer binding's, and unbinding must leave it
- * be. @b->task is bound, so it has not begun to exit, and a kthread never
+ * be. The bound task is alive, so it has not begun to exit, and a kthread never
  * execs: its ->sighand can't change under us.
  */
 static void kctx_binding_kill(struct kctx_binding *b)
@@ -77,9 +78,9 @@ static void kctx_binding_kill(struct kctx_binding *b)
 	unsigned long flags;
 
 	rcu_read_lock();
-	sighand = rcu_dereference(b->task->sighand);
+	sighand = rcu_dereference(b->work.task->sighand);
 	spin_lock_irqsave(&sighand->siglock, flags);
-	b->sent = !sigismember(&b->task->pending.signal, SIGKILL);
+	b->sent = !sigismember(&b->work.task->pending.signal, SIGKILL);
 	spin_unlock_irqrestore(&sighand->siglock, flags);
 	rcu_read_unlock();
 	/*
@@ -87,7 +88,7 @@ static void kctx_binding_kill(struct kctx_binding *b)
 	 * for ours; the window is this function's last few instructions.
 	 */
 	if (b->sent)
-		send_sig(SIGKILL, b->task, 1);
+		send_sig(SIGKILL, b->work.task, 1);
 }
 
 /* Runs under the context's lock, with interrupts off; see above. */
@@ -143,15 +144,26 @@ static struct kctx_binding *kctx_next_in_force(struct kctx_binding *o)
 	return o->replaces ? NULL : o->outer;
 }
 
-static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
+/*
+ * @attached: kctx_thread_start() attached the thread's own binding already,
+ * on a context that may be done; any other binding attaches here, unless
+ * its context is done.
+ */
+static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces,
+		     bool attached)
 {
 	struct kctx_thread *t = kctx_current_thread();
 	struct kctx_binding *o;
+	int err;
 
 	if (WARN_ON_ONCE(!(current->flags & PF_KTHREAD)))
 		return -EINVAL;
-	b->task = current;
-	b->ctx = kctx_get(ctx);
+	if (!attached) {
+		err = kctx_work_attach(&b->work, ctx, current, NULL, false);
+		if (err)
+			return err;
+	}
+	kctx_get(ctx);
 	b->hook.fn = kctx_binding_fire;
 	b->outer = NULL;
 	b->restore = false;
@@ -177,7 +189,7 @@ static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
 
 		/* After these, no outer binding can signal; take back what did. */
 		for (o = b->outer; o; o = kctx_next_in_force(o))
-			if (!kctx_hook_del(o->ctx, &o->hook) && o->sent)
+			if (!kctx_hook_del(o->work.ctx, &o->hook) && o->sent)
 				took = true;
 		if (took)
 			kctx_clear_sigkill();
@@ -191,13 +203,14 @@ static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
  * kctx_bind_current() - break the current kthread's sleeps when a context is done
  * @ctx: the context
  * @b: the binding, usually on the stack; kctx_unbind_current() must follow
+ *	a successful bind
  *
  * From now until kctx_unbind_current(), the moment @ctx is done the current
  * thread gets SIGKILL: every interruptible or killable sleep it is in, or
  * enters later, breaks, and the call that slept returns an error such as
  * -EINTR or -ERESTARTSYS. The thread then finds kctx_err(@ctx) set. If @ctx
- * is done already, the signal is sent at once. TASK_UNINTERRUPTIBLE sleeps
- * are not broken; see Documentation/kthreads.rst.
+ * becomes done while this binds, the signal is sent at once.
+ * TASK_UNINTERRUPTIBLE sleeps are not broken; see Documentation/kthreads.rst.
  *
  * Meant for a thread that works for one context after another, such as a
  * pool thread taking jobs. Threads started by kctx_kthread_run() and
@@ -208,14 +221,20 @@ static int kctx_bind(struct kctx *ctx, struct kctx_binding *b, bool replaces)
  * thread accepts SIGKILL from the kernel (not from userspace);
  * kctx_unbind_current() restores what it accepted before.
  *
+ * While bound, the thread is work attached to @ctx, which
+ * kctx_cancel_wait() on @ctx or an ancestor waits for. So a context that
+ * is done already refuses the binding: the job was cancelled before the
+ * thread took it up, and a cancel-wait may be counting on it not starting.
+ *
  * Context: A kthread, in process context. Not for user tasks: SIGKILL
  * would kill them.
- * Return: 0 once bound, or -EINVAL (with a warning) if current is not a
- * kthread, in which case nothing was bound.
+ * Return: 0 once bound; kctx_err(@ctx) if @ctx is done; -EINVAL (with a
+ * warning) if current is not a kthread. Nothing is bound on an error, and
+ * kctx_unbind_current() must not follow.
  */
 int kctx_bind_current(struct kctx *ctx, struct kctx_binding *b)
 {
-	return kctx_bind(ctx, b, false);
+	return kctx_bind(ctx, b, false, false);
 }
 EXPORT_SYMBOL_GPL(kctx_bind_current);
 
@@ -234,12 +253,12 @@ EXPORT_SYMBOL_GPL(kctx_bind_current);
  *
  * Context: A kthread, in process context; it only replaces bindings on
  * threads started by kctx_kthread_run() or kctx_group_go().
- * Return: 0 once bound, or -EINVAL (with a warning) if current is not a
- * kthread, in which case nothing was bound.
+ * Return: as kctx_bind_current(), whose errors leave the earlier bindings
+ * in force.
  */
 int kctx_rebind_current(struct kctx *ctx, struct kctx_binding *b)
 {
-	return kctx_bind(ctx, b, true);
+	return kctx_bind(ctx, b, true, false);
 }
 EXPORT_SYMBOL_GPL(kctx_rebind_current);
 
@@ -260,15 +279,16 @@ void kctx_unbind_current(struct kctx_binding *b)
 {
 	struct kctx_thread *t = kctx_current_thread();
 	struct kctx_binding *o;
+	struct kctx *ctx;
 	bool fired;
 
-	if (WARN_ON_ONCE(b->task != current))
+	if (WARN_ON_ONCE(b->work.task != current))
 		return;
 	/*
 	 * Once the hook is off, it is not running and won't run; whether it
 	 * sent a SIGKILL is settled. A SIGKILL it found pending stays.
 	 */
-	fired = !kctx_hook_del(b->ctx, &b->hook) && b->sent;
+	fired = !kctx_hook_del(b->work.ctx, &b->hook) && b->sent;
 	if (t) {
 		WARN_ON_ONCE(t->top != b);
 		t->top = b->outer;
@@ -279,7 +299,7 @@ void kctx_unbind_current(struct kctx_binding *b)
 			kctx_clear_sigkill();
 		for (o = b->outer; o; o = kctx_next_in_force(o)) {
 			o->sent = false;
-			if (!kctx_hook_add(o->ctx, &o->hook))
+			if (!kctx_hook_add(o->work.ctx, &o->hook))
 				kctx_binding_kill(o);
 		}
 	} else if (fired) {
@@ -291,7 +311,7 @@ void kctx_unbind_current(struct kctx_binding *b)
 		 * its own signal.
 		 */
 		for (o = b->outer; o; o = kctx_next_in_force(o)) {
-			if (kctx_done(o->ctx)) {
+			if (kctx_done(o->work.ctx)) {
 				kctx_binding_kill(o);
 				break;
 			}
@@ -299,7 +319,9 @@ void kctx_unbind_current(struct kctx_binding *b)
 	}
 	if (b->restore)
 		kernel_sigaction(SIGKILL, b->saved);
-	kctx_put(b->ctx);
+	ctx = b->work.ctx;
+	kctx_work_detach(&b->work);
+	kctx_put(ctx);
 }
 EXPORT_SYMBOL_GPL(kctx_unbind_current);
 
@@ -309,7 +331,7 @@ static int kctx_thread_main(void *arg)
 	int ret;
 
 	allow_kernel_signal(SIGKILL);
-	kctx_bind_current(t->ctx, &t->bind);
+	kctx_bind(t->ctx, &t->bind, false, true);
 	ret = t->fn(t->ctx, t->data);
 	kctx_unbind_current(&t->bind);
 	/* @fn left a binding behind; its memory may be gone, so just say so. */
@@ -343,6 +365,8 @@ int kctx_thread_start(struct kctx_thread *t, const char *name)
 		return PTR_ERR(task);
 	}
 	t->task = get_task_struct(task);
+	/* Before it runs, so that a cancel-wait can't miss it. */
+	kctx_work_attach(&t->bind.work, t->ctx, task, t->fn, true);
 	wake_up_process(task);
 	return 0;
 }

@@ -70,5 +70,6 @@ extern struct kunit_suite kctx_scale_suite;
 extern struct kunit_suite kctx_fault_suite;
 extern struct kunit_suite kctx_kthread_suite;
 extern struct kunit_suite kctx_group_suite;
+extern struct kunit_suite kctx_cancel_wait_suite;
 
 #endif /* _KCTX_TEST_H */

@@ -783,11 +783,9 @@ static void pool_thread_binds_job_after_job_and_keeps_no_signal(struct kunit *te
 
 struct bind_once {
 	struct kctx *ctx;
-	long first;
-	int killable;
-	long after;
+	int bound;
 	bool pending_after;
-	struct completion never;
+	long slept;
 };
 
 static int bind_done_fn(void *data)
@@ -795,32 +793,29 @@ static int bind_done_fn(void *data)
 	struct bind_once *o = data;
 	struct kctx_binding b;
 
-	if (kctx_bind_current(o->ctx, &b))
-		return -EINVAL;
-	o->first = msleep_interruptible(FOREVER_MS);
-	o->killable = wait_for_completion_killable(&o->never);
-	kctx_unbind_current(&b);
+	o->bound = kctx_bind_current(o->ctx, &b);
+	if (!o->bound)
+		kctx_unbind_current(&b);
 	o->pending_after = signal_pending(current);
-	o->after = msleep_interruptible(1);
+	o->slept = msleep_interruptible(1);
 	return 0;
 }
 
-static void binding_a_done_context_breaks_sleeps_at_once(struct kunit *test)
+/* A job cancelled before a pool thread took it up is not started. */
+static void binding_a_done_context_is_refused_with_its_error(struct kunit *test)
 {
 	struct bind_once *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
 	struct kctx_test_thread t;
 
 	KUNIT_ASSERT_NOT_NULL(test, o);
-	init_completion(&o->never);
 	o->ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
-	kctx_cancel(o->ctx);
+	kctx_cancel_cause(o->ctx, -EPIPE);
 	kctx_test_thread_start(test, &t, bind_done_fn, o);
 	KUNIT_ASSERT_TRUE(test, kctx_test_thread_join(&t));
-	KUNIT_EXPECT_EQ(test, t.ret, 0);
-	KUNIT_EXPECT_GT(test, o->first, 0);
-	KUNIT_EXPECT_EQ(test, o->killable, -ERESTARTSYS);
+	KUNIT_EXPECT_EQ(test, o->bound, -ECANCELED);
+	/* Nothing was sent, and nothing was left to break later sleeps. */
 	KUNIT_EXPECT_FALSE(test, o->pending_after);
-	KUNIT_EXPECT_EQ(test, o->after, 0);
+	KUNIT_EXPECT_EQ(test, o->slept, 0);
 	kctx_put(o->ctx);
 }
 
@@ -935,7 +930,8 @@ static int nested_fn(struct kctx *ctx, void *data)
 	struct nested *n = data;
 	struct kctx_binding b;
 
-	kctx_bind_current(n->job, &b);
+	if (kctx_bind_current(n->job, &b))
+		return -EINVAL;
 	complete(&n->bound);
 	n->first = msleep_interruptible(FOREVER_MS);
 	kctx_unbind_current(&b);
@@ -1024,7 +1020,10 @@ static int cleanup_fn(struct kctx *ctx, void *data)
 	kctx_put(detached);
 	if (IS_ERR(cleanup))
 		return PTR_ERR(cleanup);
-	kctx_rebind_current(cleanup, &b);
+	if (kctx_rebind_current(cleanup, &b)) {
+		kctx_put(cleanup);
+		return -EINVAL;
+	}
 	c->cleanup_sleep = msleep_interruptible(20);
 	c->cleanup_end = msleep_interruptible(FOREVER_MS);
 	c->cleanup_err = kctx_err(cleanup);
@@ -1070,7 +1069,8 @@ static int held_fn(struct kctx *ctx, void *data)
 	struct held *h = data;
 	struct kctx_binding b;
 
-	kctx_rebind_current(h->job, &b);
+	if (kctx_rebind_current(h->job, &b))
+		return -EINVAL;
 	WRITE_ONCE(h->rebound, true);
 	h->slept = msleep_interruptible(FOREVER_MS);
 	kctx_unbind_current(&b);
@@ -1113,7 +1113,7 @@ static struct kunit_case kctx_kthread_cases[] = {
 	KUNIT_CASE(uninterruptible_sleep_is_not_broken),
 	KUNIT_CASE(after_func_shutdown_ends_a_recv_no_signal_reaches),
 	KUNIT_CASE(pool_thread_binds_job_after_job_and_keeps_no_signal),
-	KUNIT_CASE(binding_a_done_context_breaks_sleeps_at_once),
+	KUNIT_CASE(binding_a_done_context_is_refused_with_its_error),
 	KUNIT_CASE(drivers_own_sigkill_survives_unbind),
 	KUNIT_CASE(binding_a_deadline_node_breaks_from_its_timer),
 	KUNIT_CASE(inner_unbind_keeps_the_signal_of_a_done_outer),

@@ -157,6 +157,7 @@ void kctx_fdput(struct kctx *ctx);
 
 void kctx_cancel(struct kctx *ctx);
 void kctx_cancel_cause(struct kctx *ctx, int cause);
+int kctx_cancel_wait(struct kctx *ctx, int cause, u64 timeout_ns);
 
 bool kctx_deadline(const struct kctx *ctx, ktime_t *deadline);
 void *kctx_value(const struct kctx *ctx, const void *key);
@@ -288,10 +289,29 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
 #include <linux/signal_types.h>
 
 /**
+ * struct kctx_work - work attached to a context, which kctx_cancel_wait()
+ * waits for
+ * @node: on kctx's list of attached work
+ * @ctx: the context it is attached to
+ * @task: the task that does it
+ * @fn: the function it runs, for reports, or NULL
+ * @since: when it attached, on CLOCK_MONOTONIC
+ *
+ * All fields are kctx's.
+ */
+struct kctx_work {
+	struct list_head node;
+	struct kctx *ctx;
+	struct task_struct *task;
+	void *fn;
+	ktime_t since;
+};
+
+/**
  * struct kctx_binding - ties the current kthread's sleeps to a context
- * @hook: fires when the context is done and signals @task
- * @task: the bound thread
- * @ctx: the context, referenced while bound
+ * @hook: fires when the context is done and signals the thread
+ * @work: the thread, attached as work to the context, which is referenced
+ *	while bound
  * @outer: the binding this one nests in, on threads kctx started
  * @saved: the SIGKILL disposition to restore on unbind
  * @restore: whether to restore @saved
@@ -304,8 +324,7 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w);
  */
 struct kctx_binding {
 	struct kctx_hook hook;
-	struct task_struct *task;
-	struct kctx *ctx;
+	struct kctx_work work;
 	struct kctx_binding *outer;
 	__sighandler_t saved;
 	bool restore;
@@ -313,8 +332,8 @@ struct kctx_binding {
 	bool sent;
 };
 
-int kctx_bind_current(struct kctx *ctx, struct kctx_binding *b);
-int kctx_rebind_current(struct kctx *ctx, struct kctx_binding *b);
+int __must_check kctx_bind_current(struct kctx *ctx, struct kctx_binding *b);
+int __must_check kctx_rebind_current(struct kctx *ctx, struct kctx_binding *b);
 void kctx_unbind_current(struct kctx_binding *b);
 
 __printf(4, 5)
