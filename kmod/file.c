@@ -64,6 +64,55 @@ static void kctx_uctx_wake(struct kctx_hook *hook)
 	wake_up_poll(&uc->poll_wait, EPOLLIN | EPOLLRDNORM);
 }
 
+/*
+ * Called for every wake_up_var() on the hashed queue that @uc->drained is
+ * on; only @uc->ctx's count reaching zero concerns it. Under the queue's
+ * lock, so the entry can take itself off.
+ */
+static int kctx_uctx_drained_wake(struct wait_queue_entry *entry, unsigned int mode,
+				  int flags, void *arg)
+{
+	struct kctx_uctx *uc = container_of(entry, struct kctx_uctx, drained.wq_entry);
+	struct wait_bit_key *key = arg;
+
+	if (key->flags != uc->drained.key.flags || key->bit_nr != uc->drained.key.bit_nr)
+		return 0;
+	list_del_init(&entry->entry);
+	wake_up_poll(&uc->poll_wait, EPOLLHUP);
+	return 0;
+}
+
+/*
+ * Whether @uc->ctx, done, has no work attached below it. If some is, make
+ * sure the count's reaching zero wakes the pollers: the entry goes on the
+ * queue first, then the count is read again (wake_up_var() has the
+ * matching barrier), so the wakeup can't fall between the two.
+ */
+static bool kctx_uctx_drained(struct kctx_uctx *uc)
+{
+	struct wait_queue_head *wq = __var_waitqueue(&uc->ctx->workers);
+	unsigned long flags;
+
+	if (!atomic_read(&uc->ctx->workers))
+		return true;
+	spin_lock_irqsave(&wq->lock, flags);
+	if (list_empty(&uc->drained.wq_entry.entry))
+		__add_wait_queue(wq, &uc->drained.wq_entry);
+	spin_unlock_irqrestore(&wq->lock, flags);
+	smp_mb();	/* pairs with the one in wake_up_var()'s wq_has_sleeper() */
+	return !atomic_read(&uc->ctx->workers);
+}
+
+static void kctx_uctx_drained_stop(struct kctx_uctx *uc)
+{
+	struct wait_queue_head *wq = __var_waitqueue(&uc->ctx->workers);
+	unsigned long flags;
+
+	spin_lock_irqsave(&wq->lock, flags);
+	list_del_init(&uc->drained.wq_entry.entry);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
 static void kctx_eventfd_signal(struct kctx_hook *hook)
 {
 	eventfd_signal(container_of(hook, struct kctx_eventfd, hook)->efd);
@@ -139,6 +188,7 @@ static void kctx_uctx_put(struct kctx_uctx *uc)
 	if (!refcount_dec_and_test(&uc->files))
 		return;
 	kctx_hook_del(uc->ctx, &uc->done);
+	kctx_uctx_drained_stop(uc);
 	kctx_put(uc->ctx);
 	kfree(uc);
 }
@@ -174,7 +224,9 @@ static __poll_t kctx_file_poll(struct file *file, struct poll_table_struct *pt)
 	struct kctx_uctx *uc = file->private_data;
 
 	poll_wait(file, &uc->poll_wait, pt);
-	return kctx_done(uc->ctx) ? EPOLLIN | EPOLLRDNORM : 0;
+	if (!kctx_done(uc->ctx))
+		return 0;
+	return EPOLLIN | EPOLLRDNORM | (kctx_uctx_drained(uc) ? EPOLLHUP : 0);
 }
 
 static long kctx_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -261,6 +313,8 @@ struct file *kctx_file_create(struct kctx *ctx)
 	mutex_init(&uc->lock);
 	INIT_LIST_HEAD(&uc->eventfds);
 	uc->done.fn = kctx_uctx_wake;
+	init_wait_var_entry(&uc->drained, &ctx->workers, 0);
+	uc->drained.wq_entry.func = kctx_uctx_drained_wake;
 
 	file = anon_inode_getfile("[kctx]", &kctx_owner_fops, uc, O_RDWR);
 	if (IS_ERR(file)) {

@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
+#include <linux/wait_bit.h>
 
 #include "ctx.h"
 
@@ -23,13 +24,20 @@
  *   I: set before the first file is installed, then immutable.
  *   A: atomic.
  *   M: ->lock.
+ *   Q: the lock of @ctx->workers's wait_var queue.
  */
 struct kctx_uctx {
 	refcount_t files;		/* A: one per file */
 	struct kctx *ctx;		/* I: holds a reference */
-	wait_queue_head_t poll_wait;	/* woken once, by @done */
+	wait_queue_head_t poll_wait;	/* woken by @done, then by @drained */
 	struct kctx_hook done;		/* on @ctx from the first file to the last */
-	struct mutex lock;
+	/*
+	 * Q: on @ctx->workers's wait_var queue from when a poller found @ctx
+	 * done but not drained until the count reaches zero: then it wakes
+	 * @poll_wait with EPOLLHUP, and takes itself off.
+	 */
+	struct wait_bit_queue_entry drained;
+	struct mutex lock;		/* of the eventfd list */
 	struct list_head eventfds;	/* M: struct kctx_eventfd.node */
 	unsigned int nr_eventfds;	/* M: at most KCTX_MAX_EVENTFDS */
 };

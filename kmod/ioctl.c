@@ -19,6 +19,7 @@
 #include <uapi/linux/kctx.h>
 
 #include "file.h"
+#include "work.h"
 
 struct kctx_ucmd {
 	struct file *file;	/* NULL for /dev/kctx */
@@ -183,9 +184,11 @@ static int kctx_cmd_cancel(struct kctx_ucmd *ucmd)
 		.canceller = kctx_current_canceller(),
 	};
 
-	if (c->flags & ~KCTX_CANCEL_CAUSE || c->__reserved)
+	if (c->flags & ~(KCTX_CANCEL_CAUSE | KCTX_CANCEL_WAIT) || c->__reserved)
 		return -EINVAL;
 	if (!has_cause && (c->code || c->user_cause))
+		return -EINVAL;
+	if (!(c->flags & KCTX_CANCEL_WAIT) && c->wait_ns)
 		return -EINVAL;
 	if (c->code > 0 || c->code < -MAX_ERRNO)
 		return -EINVAL;
@@ -193,7 +196,9 @@ static int kctx_cmd_cancel(struct kctx_ucmd *ucmd)
 	why.has_user_cause = has_cause;
 	why.user_cause = c->user_cause;
 	kctx_cancel_why(ucmd->uc->ctx, &why);
-	return 0;
+	if (!(c->flags & KCTX_CANCEL_WAIT))
+		return 0;
+	return kctx_work_drain(ucmd->uc->ctx, why.cause, c->wait_ns, true);
 }
 
 static const u32 kctx_uapi_kinds[KCTX_NODE_NR_KINDS] = {
@@ -313,32 +318,37 @@ static int kctx_cmd_watch(struct kctx_ucmd *ucmd)
 enum kctx_ioctl_on { KCTX_ON_DEVICE_OR_OWNER, KCTX_ON_CONTEXT, KCTX_ON_OWNER };
 
 struct kctx_ioctl_op {
-	unsigned int size;	/* of the struct's first version */
+	unsigned int min_size;	/* of the struct's first version */
+	unsigned int size;	/* of the struct this kernel knows */
 	enum kctx_ioctl_on on;
 	int (*execute)(struct kctx_ucmd *ucmd);
 };
 
-/* Every kctx ioctl is _IO(KCTX_TYPE, nr): the table is indexed by nr. */
-#define KCTX_IOCTL_OP(_ioctl, _fn, _struct, _last, _on)			\
+/*
+ * Every kctx ioctl is _IO(KCTX_TYPE, nr): the table is indexed by nr.
+ * @_v0 is where the struct's first version ended.
+ */
+#define KCTX_IOCTL_OP(_ioctl, _fn, _struct, _v0, _on)			\
 	[_IOC_NR(_ioctl) - KCTX_CMD_BASE] = {				\
-		.size = offsetofend(struct _struct, _last),		\
+		.min_size = _v0,					\
+		.size = sizeof(struct _struct),				\
 		.on = _on,						\
 		.execute = _fn,						\
 	}
 
 static const struct kctx_ioctl_op kctx_ioctl_ops[] = {
-	KCTX_IOCTL_OP(KCTX_IOC_CREATE, kctx_cmd_create, kctx_create, value,
-		      KCTX_ON_DEVICE_OR_OWNER),
-	KCTX_IOCTL_OP(KCTX_IOC_CANCEL, kctx_cmd_cancel, kctx_cancel, user_cause,
-		      KCTX_ON_OWNER),
-	KCTX_IOCTL_OP(KCTX_IOC_STATE, kctx_cmd_state, kctx_state, parent_id,
-		      KCTX_ON_CONTEXT),
-	KCTX_IOCTL_OP(KCTX_IOC_VALUE, kctx_cmd_value, kctx_value, value,
-		      KCTX_ON_CONTEXT),
-	KCTX_IOCTL_OP(KCTX_IOC_ATTACH_EVENTFD, kctx_cmd_attach_eventfd,
-		      kctx_attach_eventfd, __reserved, KCTX_ON_OWNER),
-	KCTX_IOCTL_OP(KCTX_IOC_WATCH, kctx_cmd_watch, kctx_watch, flags,
-		      KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_IOC_CREATE, kctx_cmd_create, kctx_create,
+		      offsetofend(struct kctx_create, value), KCTX_ON_DEVICE_OR_OWNER),
+	KCTX_IOCTL_OP(KCTX_IOC_CANCEL, kctx_cmd_cancel, kctx_cancel,
+		      offsetofend(struct kctx_cancel, user_cause), KCTX_ON_OWNER),
+	KCTX_IOCTL_OP(KCTX_IOC_STATE, kctx_cmd_state, kctx_state,
+		      offsetofend(struct kctx_state, parent_id), KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_IOC_VALUE, kctx_cmd_value, kctx_value,
+		      offsetofend(struct kctx_value, value), KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_IOC_ATTACH_EVENTFD, kctx_cmd_attach_eventfd, kctx_attach_eventfd,
+		      offsetofend(struct kctx_attach_eventfd, __reserved), KCTX_ON_OWNER),
+	KCTX_IOCTL_OP(KCTX_IOC_WATCH, kctx_cmd_watch, kctx_watch,
+		      offsetofend(struct kctx_watch, flags), KCTX_ON_CONTEXT),
 };
 
 /* 0 if @file (NULL for /dev/kctx) may issue @op, else the errno. */
@@ -380,7 +390,7 @@ long kctx_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ucmd.ubuffer = (void __user *)arg;
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;
-	if (ucmd.user_size < op->size)
+	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
 	err = copy_struct_from_user(&ucmd.cmd, op->size, ucmd.ubuffer, ucmd.user_size);
 	if (err)

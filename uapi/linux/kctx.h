@@ -48,6 +48,10 @@
  * ENOSPC    the user's cap on live contexts, or the context's cap on
  *           attached eventfds, is reached
  * EMLINK    KCTX_IOC_CREATE: the parent is KCTX_MAX_DEPTH levels deep
+ * ETIME     KCTX_IOC_CANCEL with KCTX_CANCEL_WAIT: work was still
+ *           attached when the wait's time ran out
+ * EINTR     KCTX_IOC_CANCEL with KCTX_CANCEL_WAIT: a signal ended the
+ *           wait; the cancel stands
  * ENOMEM    out of memory, or the caller's memory cgroup is at its limit
  * ========= =============================================================
  */
@@ -64,7 +68,9 @@
  * without-cancel context; its owner's death can.)
  *
  * poll(), select() and epoll report EPOLLIN | EPOLLRDNORM once the context
- * is done, and nothing before. read() and write() are not supported.
+ * is done, and nothing before; and EPOLLHUP besides once it is done and no
+ * work is attached below it ("done and drained": what KCTX_CANCEL_WAIT
+ * waits for). read() and write() are not supported.
  */
 
 enum {
@@ -137,21 +143,37 @@ struct kctx_create {
 
 /* KCTX_IOC_CANCEL: @code and @user_cause carry a cause. */
 #define KCTX_CANCEL_CAUSE	_BITUL(0)
+/* KCTX_IOC_CANCEL: then wait, up to @wait_ns, for the work to leave. */
+#define KCTX_CANCEL_WAIT	_BITUL(1)
+/* struct kctx_cancel.wait_ns: no limit. */
+#define KCTX_CANCEL_WAIT_FOREVER	(~(__u64)0)
 
 /**
  * struct kctx_cancel - argument of KCTX_IOC_CANCEL
- * @size: sizeof(struct kctx_cancel)
- * @flags: KCTX_CANCEL_CAUSE
+ * @size: sizeof(struct kctx_cancel); 24, without @wait_ns, is accepted
+ * @flags: KCTX_CANCEL_CAUSE, KCTX_CANCEL_WAIT
  * @code: an errno-like cause, by convention negative; 0 means
  *	-ECANCELED. Kernel code that works for the context sees it.
  * @__reserved: must be zero
  * @user_cause: any 64-bit value, for userspace to explain itself
+ * @wait_ns: the wait's limit, in nanoseconds: 0 only tells whether work
+ *	is attached, KCTX_CANCEL_WAIT_FOREVER waits for as long as it takes.
+ *	Must be 0 unless @flags asks for the wait.
  *
  * Cancels the context and all its descendants, unless it is already done:
  * the first cancel wins. Value and without-cancel contexts cannot be
- * cancelled by themselves; for them this does nothing.
+ * cancelled by themselves; for them the cancel does nothing.
  *
- * Return: 0, or -EPERM on a watch-only fd.
+ * With KCTX_CANCEL_WAIT, the call then waits until no work is attached to
+ * the context or below it: kernel threads bound to it, after-funcs that
+ * are running, and workers attached with KCTX_IOC_ATTACH. Work below a
+ * without-cancel context is not waited for. A signal ends the wait early;
+ * the cancel stands either way. See "graceful shutdown" in
+ * Documentation/userspace-api.rst.
+ *
+ * Return: 0; -EPERM on a watch-only fd; with KCTX_CANCEL_WAIT, -ETIME if
+ * work was still attached when @wait_ns passed, or -EINTR if a signal
+ * came first.
  */
 struct kctx_cancel {
 	__u32 size;
@@ -159,6 +181,7 @@ struct kctx_cancel {
 	__s32 code;
 	__u32 __reserved;
 	__aligned_u64 user_cause;
+	__aligned_u64 wait_ns;
 };
 
 #define KCTX_IOC_CANCEL		_IO(KCTX_TYPE, KCTX_CMD_CANCEL)

@@ -29,7 +29,7 @@ extern "C" {
  */
 #include "kctx-version.h"
 
-/* kctx_wait(): no timeout. */
+/* kctx_wait() and kctx_cancel_wait(): no time limit. */
 #define KCTX_WAIT_FOREVER	((int64_t)-1)
 
 /* The environment variable through which `kctx run` passes a context fd. */
@@ -55,6 +55,7 @@ int kctx_without_cancel(kctx_t *parent, kctx_t **out);
 /* Cancelling */
 int kctx_cancel(kctx_t *ctx);
 int kctx_cancel_cause(kctx_t *ctx, int64_t cause);
+int kctx_cancel_wait(kctx_t *ctx, int64_t cause, int64_t timeout_ns);
 
 /* State */
 int kctx_err(kctx_t *ctx);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -194,16 +195,54 @@ KCTX_EXPORT int kctx_cancel(kctx_t *ctx)
  * -ECANCELED. Either way kctx_cause() gives back exactly @cause. 0 is
  * Go's CancelCause(nil): a plain cancel.
  */
+static void cancel_set_cause(struct kctx_cancel *c, int64_t cause)
+{
+	if (cause) {
+		c->flags |= KCTX_CANCEL_CAUSE;
+		c->code = cause >= -4095 && cause <= -1 ? (int32_t)cause : 0;
+		c->user_cause = (uint64_t)cause;
+	}
+}
+
 KCTX_EXPORT int kctx_cancel_cause(kctx_t *ctx, int64_t cause)
 {
 	struct kctx_cancel c = { 0 };
 
-	if (cause) {
-		c.flags = KCTX_CANCEL_CAUSE;
-		c.code = cause >= -4095 && cause <= -1 ? (int32_t)cause : 0;
-		c.user_cause = (uint64_t)cause;
-	}
+	cancel_set_cause(&c, cause);
 	return cancel(ctx, &c);
+}
+
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * A signal ends the kernel's wait early (EINTR), so the wait goes on
+ * for what is left of @timeout_ns: the caller asked for 0 or -ETIME.
+ */
+KCTX_EXPORT int kctx_cancel_wait(kctx_t *ctx, int64_t cause, int64_t timeout_ns)
+{
+	struct kctx_cancel c = { .flags = KCTX_CANCEL_WAIT };
+	int64_t end = 0;
+	int r;
+
+	if (timeout_ns < -1)
+		return -EINVAL;
+	cancel_set_cause(&c, cause);
+	if (timeout_ns >= 0)
+		end = monotonic_ns() + timeout_ns;
+	for (;;) {
+		int64_t left = end - monotonic_ns();
+
+		c.wait_ns = timeout_ns < 0 ? KCTX_CANCEL_WAIT_FOREVER : (uint64_t)(left > 0 ? left : 0);
+		r = cancel(ctx, &c);
+		if (r != -EINTR)
+			return r;
+	}
 }
 
 KCTX_EXPORT int kctx_err(kctx_t *ctx)

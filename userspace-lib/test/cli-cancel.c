@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kctx cancel: by $KCTX_FD, by fd number, by PID:FD and by @ID.
+ * kctx cancel: by $KCTX_FD, by fd number, by PID:FD and by @ID; and
+ * --wait, for the kernel work done for the context to stop.
  */
 #include "cli.h"
+#include "pump.h"
 
 static int64_t cause_of(kctx_t *ctx)
 {
@@ -134,4 +136,41 @@ TEST(cancel_from_inside_kctx_run)
 	/* The command cancels its own context; kctx signals it, as on any cancel. */
 	ASSERT_EQ(cli_sh(&c, "kctx run -- sh -c 'kctx cancel; sleep 10'"), 128 + SIGTERM);
 	ASSERT_LT(c.ns, MS(5000));
+}
+
+TEST(cancel_wait_names_what_stays_then_sees_it_leave)
+{
+	kctx_t *root = new_root(), *value;
+	char comm[32];
+	struct cli c;
+	int dev;
+
+	/* A value context can't be cancelled by itself: its pump stays. */
+	ASSERT_OK(kctx_with_value(root, 1, 2, &value));
+	dev = pump_start(value);
+	cli_pass_fd(value, 9);
+	ASSERT_EQ(cli_sh(&c, "kctx cancel --wait 50ms 9"), 124);
+	ASSERT_TRUE(strstr(c.err, "kctx cancel: 9: cancelled, but work is still attached after 50ms\n"));
+	snprintf(comm, sizeof(comm), "comm=kctx-pump/%d ", (int)getpid());
+	ASSERT_TRUE(strstr(c.err, comm) || strstr(c.err, "/sys/kernel/debug/kctx/stragglers"));
+	ASSERT_OK(kctx_cancel(root));
+	ASSERT_EQ(cli_sh(&c, "kctx cancel -w 10s 9"), 0);
+	ASSERT_STREQ(c.err, "");
+	close(dev);
+	kctx_free(value);
+	kctx_free(root);
+}
+
+TEST(cancel_wait_takes_a_duration)
+{
+	kctx_t *ctx = new_root();
+	struct cli c;
+
+	cli_pass_fd(ctx, 9);
+	ASSERT_EQ(cli_sh(&c, "kctx cancel --wait soon 9"), 2);
+	ASSERT_TRUE(strstr(c.err, "'soon' is not a duration"));
+	ASSERT_OK(kctx_err(ctx));
+	ASSERT_EQ(cli_sh(&c, "kctx cancel --wait 0 --cause EIO 9"), 0);
+	ASSERT_EQ(cause_of(ctx), -EIO);
+	kctx_free(ctx);
 }

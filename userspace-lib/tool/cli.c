@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@ static const char usage[] =
 "\n"
 "  run [OPTION]... [--] CMD...   run CMD under a new context (like timeout(1))\n"
 "  wait [--timeout DUR] [CTX]    wait until a context is done\n"
-"  cancel [--cause CAUSE] [CTX]  cancel a context\n"
+"  cancel [OPTION]... [CTX]      cancel a context (--wait: and its work)\n"
 "  show [CTX]                    print a context's state\n"
 "  tree                          print the contexts processes here hold\n"
 "\n"
@@ -40,7 +42,7 @@ static const char usage_wait[] =
 "1 on an error; 2 on a bad command line.\n";
 
 static const char usage_cancel[] =
-"Usage: kctx cancel [--cause CAUSE] [CTX]\n"
+"Usage: kctx cancel [--cause CAUSE] [--wait DUR] [CTX]\n"
 "\n"
 "Cancel the context CTX (default: $KCTX_FD) and all its descendants. The\n"
 "first cancel wins; cancelling a done context does nothing. CTX must be\n"
@@ -49,9 +51,15 @@ static const char usage_cancel[] =
 "  -c, --cause CAUSE   why: an errno (EIO or -5), which kernel work for\n"
 "                      the context sees too, or any other 64-bit number,\n"
 "                      which only userspace sees (kctx_cause(3))\n"
+"  -w, --wait DUR      then wait, up to DUR, until no work is attached to\n"
+"                      the context or below it: kernel threads bound to\n"
+"                      it, after-funcs running (kctx_cancel_wait(3)); 0\n"
+"                      only checks\n"
 "\n"
-"Exit status: 0 if cancelled (or already done); 1 on an error, e.g. a\n"
-"watch-only CTX; 2 on a bad command line.\n";
+"Exit status: 0 if cancelled (or already done), and with --wait, once\n"
+"nothing is attached; 124 if DUR passed first, naming what is still\n"
+"attached when the kernel's report is readable (root); 1 on an error,\n"
+"e.g. a watch-only CTX; 2 on a bad command line.\n";
 
 static const char usage_show[] =
 "Usage: kctx show [CTX]\n"
@@ -61,20 +69,27 @@ static const char usage_show[] =
 "(live or done), err, cause, canceller (a pid), deadline (CLOCK_MONOTONIC\n"
 "ns, and the time left).\n";
 
+/* The most options, besides --help, that a subcommand here takes. */
+#define MAX_OPTS 2
+
 /*
- * Parse "[OPTION] [CTX]": --help, at most one CTX, and @opt (NULL: none),
- * whose value goes to @optval. 0, -1 after --help, or a usage error's status.
+ * Parse "[OPTION...] [CTX]": --help, at most one CTX, and the options of
+ * @opts (NULL: none; else ended by an empty entry), each taking a value,
+ * which goes to the same index of @optvals. 0, -1 after --help, or a usage
+ * error's status.
  */
-static int parse_ctx_args(int argc, char **argv, const struct option *opt,
-			  const char **optval, const char **ctx, const char *help)
+static int parse_ctx_args(int argc, char **argv, const struct option *opts,
+			  const char **optvals, const char **ctx, const char *help)
 {
-	struct option longopts[3] = { { "help", no_argument, NULL, 'h' } };
-	char shortopts[8] = ":h";
+	struct option longopts[MAX_OPTS + 2] = { { "help", no_argument, NULL, 'h' } };
+	char shortopts[2 + 2 * MAX_OPTS + 1] = ":h";
+	size_t n, i;
 	int c;
 
-	if (opt) {
-		longopts[1] = *opt;
-		snprintf(shortopts, sizeof(shortopts), ":h%c:", opt->val);
+	for (n = 0; opts && opts[n].name; n++) {
+		longopts[n + 1] = opts[n];
+		shortopts[2 + 2 * n] = (char)opts[n].val;
+		shortopts[3 + 2 * n] = ':';
 	}
 	*ctx = NULL;
 	while ((c = tool_getopt(argc, argv, shortopts, longopts)) != -1) {
@@ -84,7 +99,9 @@ static int parse_ctx_args(int argc, char **argv, const struct option *opt,
 			fputs(help, stdout);
 			return -1;
 		}
-		*optval = optarg;
+		for (i = 0; i < n; i++)
+			if (c == opts[i].val)
+				optvals[i] = optarg;
 	}
 	if (optind < argc)
 		*ctx = argv[optind++];
@@ -95,13 +112,16 @@ static int parse_ctx_args(int argc, char **argv, const struct option *opt,
 
 static int cmd_wait(int argc, char **argv)
 {
-	static const struct option timeout = { "timeout", required_argument, NULL, 't' };
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ 0 }
+	};
 	const char *dur = NULL, *arg;
 	uint64_t ns = 0;
 	kctx_t *ctx;
 	int r;
 
-	r = parse_ctx_args(argc, argv, &timeout, &dur, &arg, usage_wait);
+	r = parse_ctx_args(argc, argv, opts, &dur, &arg, usage_wait);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (dur && parse_duration(dur, &ns))
@@ -122,25 +142,72 @@ static int cmd_wait(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The stragglers that kctx_cancel_wait() left behind on context @id, from
+ * the kernel's report, to stderr; false if that is not readable (it is
+ * root's) or is about another wait.
+ */
+static bool print_stragglers(uint64_t id)
+{
+	FILE *f = fopen("/sys/kernel/debug/kctx/stragglers", "re");
+	char line[512], want[32];
+	bool ours = false;
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "ctx=%" PRIu64 " ", id);
+	if (fgets(line, sizeof(line), f) && !strncmp(line, want, strlen(want))) {
+		ours = true;
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			tool_error("still attached:%s", line + 1);
+		}
+	}
+	fclose(f);
+	return ours;
+}
+
 static int cmd_cancel(int argc, char **argv)
 {
-	static const struct option cause_opt = { "cause", required_argument, NULL, 'c' };
-	const char *cause_arg = NULL, *arg;
+	static const struct option opts[] = {
+		{ "cause", required_argument, NULL, 'c' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ 0 }
+	};
+	const char *vals[MAX_OPTS] = { NULL }, *arg;
+	const char *cause_arg, *wait_arg;
+	uint64_t wait_ns = 0, id = 0, parent_id;
 	int64_t cause = 0;
 	kctx_t *ctx;
 	int r;
 
-	r = parse_ctx_args(argc, argv, &cause_opt, &cause_arg, &arg, usage_cancel);
+	r = parse_ctx_args(argc, argv, opts, vals, &arg, usage_cancel);
 	if (r)
 		return r < 0 ? 0 : r;
+	cause_arg = vals[0];
+	wait_arg = vals[1];
 	if (cause_arg && parse_cause(cause_arg, &cause))
 		return usage_error("'%s' is not a cause: give a number or an errno name (EIO)",
 				   cause_arg);
+	if (wait_arg && (parse_duration(wait_arg, &wait_ns) || wait_ns > INT64_MAX))
+		return usage_error("'%s' is not a duration (e.g. 1.5s, 250ms, 1h30m)", wait_arg);
 	r = ctx_open(arg, &ctx);
 	if (r)
 		return r;
-	r = kctx_cancel_cause(ctx, cause);
+	if (wait_arg) {
+		kctx_id(ctx, &id, &parent_id);
+		r = kctx_cancel_wait(ctx, cause, (int64_t)wait_ns);
+	} else {
+		r = kctx_cancel_cause(ctx, cause);
+	}
 	kctx_free(ctx);
+	if (r == -ETIME) {
+		tool_error("%s: cancelled, but work is still attached after %s",
+			   arg ? arg : "$" KCTX_FD_ENV, wait_arg);
+		if (!print_stragglers(id))
+			tool_error("as root, /sys/kernel/debug/kctx/stragglers names it");
+		return EXIT_TIMEDOUT;
+	}
 	if (r == -EPERM) {
 		tool_error("%s: watch-only; cancelling needs an owner fd",
 			   arg ? arg : "$" KCTX_FD_ENV);
