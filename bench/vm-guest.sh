@@ -22,7 +22,7 @@ if [ "${1:-}" = -reps ]; then
 fi
 
 report=${KCTX_REPORT:-/dev/null}
-groups="CreateCancel CheckCanceled CancelTree FanOut CommonParentCancel WithTimeout CancelWake KthreadAbort"
+groups="CreateCancel CheckCanceled CancelTree FanOut CommonParentCancel WithTimeout CancelWake KthreadAbort CancelWait"
 
 load_bench() {
 	grep -q '^kctx_bench ' /proc/modules || insmod kctx_bench.ko reps="$reps"

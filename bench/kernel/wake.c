@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * How fast a cancel reaches a sleeper, beside the bare kernel primitive it
- * is built on, and how fast it gets a kthread out of a socket read.
+ * is built on, how fast it gets a kthread out of a socket read, and how
+ * fast a cancel-wait sees a hundred threads out.
  */
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/in.h>
 #include <linux/kctx.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/net.h>
 #include <linux/sched.h>
@@ -225,9 +227,135 @@ static int bench_kthread_abort(const struct kb_run *run)
 	return err;
 }
 
+/*
+ * Graceful shutdown of DRAIN_THREADS sleeping kthreads: kctx_cancel_wait()
+ * on the context they are bound to, beside what a driver writes by hand: a
+ * flag, a wake-up of the wait queue they sleep on, and a completion per
+ * thread to wait for. Timed from the cancel until the last one has left;
+ * the two kinds of sample take turns.
+ */
+#define DRAIN_THREADS	100
+#define DRAIN_SAMPLES	15
+#define DRAIN_FOREVER_MS	(60 * MSEC_PER_SEC)
+
+struct drain;
+
+struct drain_slot {
+	struct drain *d;
+	struct completion left;		/* the hand-written shutdown's */
+	struct task_struct *task;
+};
+
+struct drain {
+	wait_queue_head_t wq;
+	bool stop;
+	struct drain_slot slot[DRAIN_THREADS];
+	u64 lat_kctx[DRAIN_SAMPLES], lat_plain[DRAIN_SAMPLES];
+};
+
+static int drain_plain_fn(void *data)
+{
+	struct drain_slot *s = data;
+
+	wait_event_interruptible(s->d->wq, READ_ONCE(s->d->stop));
+	complete(&s->left);
+	return 0;
+}
+
+static int drain_plain_once(struct drain *d, u64 *lat)
+{
+	unsigned int i, made;
+	int err = 0;
+	u64 t0;
+
+	d->stop = false;
+	for (made = 0; made < DRAIN_THREADS; made++) {
+		struct drain_slot *s = &d->slot[made];
+
+		s->d = d;
+		init_completion(&s->left);
+		s->task = kthread_run(drain_plain_fn, s, "kctx-bench-drain");
+		if (IS_ERR(s->task)) {
+			err = PTR_ERR(s->task);
+			break;
+		}
+		get_task_struct(s->task);
+	}
+	for (i = 0; i < made && !err; i++)
+		err = wait_asleep(d->slot[i].task);
+	t0 = ktime_get_ns();
+	WRITE_ONCE(d->stop, true);
+	wake_up_all(&d->wq);
+	for (i = 0; i < made; i++)
+		wait_for_completion(&d->slot[i].left);
+	*lat = ktime_get_ns() - t0;
+	for (i = 0; i < made; i++) {
+		kthread_stop(d->slot[i].task);
+		put_task_struct(d->slot[i].task);
+	}
+	return err;
+}
+
+static int drain_bound_fn(struct kctx *ctx, void *data)
+{
+	msleep_interruptible(DRAIN_FOREVER_MS);
+	return kctx_err(ctx);
+}
+
+static int drain_kctx_once(struct drain *d, u64 *lat)
+{
+	struct kctx *ctx = kctx_with_cancel(kctx_background(), GFP_KERNEL);
+	unsigned int i, made;
+	int err = 0, left;
+	u64 t0;
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	for (made = 0; made < DRAIN_THREADS; made++) {
+		d->slot[made].task = kctx_kthread_run(ctx, drain_bound_fn, NULL,
+						      "kctx-bench-drain");
+		if (IS_ERR(d->slot[made].task)) {
+			err = PTR_ERR(d->slot[made].task);
+			break;
+		}
+	}
+	for (i = 0; i < made && !err; i++)
+		err = wait_asleep(d->slot[i].task);
+	t0 = ktime_get_ns();
+	left = kctx_cancel_wait(ctx, 0, 10ULL * NSEC_PER_SEC);
+	*lat = ktime_get_ns() - t0;
+	for (i = 0; i < made; i++)
+		kctx_kthread_wait(d->slot[i].task);
+	kctx_put(ctx);
+	return err ?: left;
+}
+
+static int bench_cancel_wait(const struct kb_run *run)
+{
+	struct drain *d = kzalloc(sizeof(*d), GFP_KERNEL);
+	unsigned int i;
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	init_waitqueue_head(&d->wq);
+	for (i = 0; i < DRAIN_SAMPLES && !err; i++) {
+		err = drain_plain_once(d, &d->lat_plain[i]);
+		if (!err)
+			err = drain_kctx_once(d, &d->lat_kctx[i]);
+	}
+	if (!err) {
+		report_latency(run, "CancelWait/completions", d->lat_plain, DRAIN_SAMPLES);
+		report_latency(run, "CancelWait/kctx", d->lat_kctx, DRAIN_SAMPLES);
+	}
+	kfree(d);
+	return err;
+}
+
 const struct kb_group kb_wake_groups[] = {
 	{ "CancelWake", bench_cancel_wake },
 	{ "KthreadAbort", bench_kthread_abort },
+	{ "CancelWait", bench_cancel_wait },
 };
 
 const unsigned int kb_nr_wake_groups = ARRAY_SIZE(kb_wake_groups);
