@@ -71,7 +71,6 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	kctx_run_hooks(&hooks);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
-	complete_all(&ctx->done);
 	kctx_deadline_stop(ctx);
 	trace_kctx_cancel(ctx, why->err, why->cause);
 	return true;

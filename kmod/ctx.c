@@ -13,7 +13,6 @@ struct kctx kctx_bg = {
 	.ref = REFCOUNT_INIT(1),
 	.kind = KCTX_NODE_BACKGROUND,
 	.lock = __SPIN_LOCK_UNLOCKED(kctx_bg.lock),
-	.done = COMPLETION_INITIALIZER(kctx_bg.done),
 	.children = HLIST_HEAD_INIT,
 	.hooks = HLIST_HEAD_INIT,
 	.deadline = KTIME_MAX,
@@ -89,7 +88,6 @@ struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp
 	ctx->depth = parent->depth == U16_MAX ? U16_MAX : parent->depth + 1;
 	spin_lock_init(&ctx->lock);
 	ctx->charged = INVALID_UID;
-	init_completion(&ctx->done);
 	ctx->deadline = kind == KCTX_NODE_DETACHED ? KTIME_MAX : parent->deadline;
 	ctx->site = site;
 	ctx->parent = kctx_get(parent);
@@ -171,7 +169,6 @@ static void kctx_born_done(struct kctx *ctx, const struct kctx_why *why)
 	kctx_record_why(ctx, why);
 	/* Pairs with the acquire in kctx_err(), like kctx_mark_done()'s. */
 	smp_store_release(&ctx->head.err, why->err);
-	complete_all(&ctx->done);
 }
 
 /**

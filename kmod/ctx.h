@@ -5,7 +5,6 @@
 #ifndef _KCTX_CTX_H
 #define _KCTX_CTX_H
 
-#include <linux/completion.h>
 #include <linux/hrtimer.h>
 #include <linux/kctx.h>
 #include <linux/llist.h>
@@ -66,14 +65,11 @@ struct kctx {
 	spinlock_t lock;
 	kuid_t charged;			/* I: the uapi user charged, or INVALID_UID */
 	/*
-	 * @done is completed once @head.err is set. Only holders of a
-	 * reference touch it, so once the last one is gone its memory serves
-	 * the free: SLUB's free pointer from 6.12, or @rcu before (compat.h).
+	 * The free's: SLUB's free pointer from 6.12, or the grace period's
+	 * callback before (compat.h). Nothing else touches it, which is what
+	 * the free pointer of a SLAB_TYPESAFE_BY_RCU cache needs.
 	 */
-	union {
-		struct completion done;
-		struct rcu_head rcu;
-	};
+	struct rcu_head rcu;
 	struct kctx *parent;		/* I: holds a reference */
 	struct hlist_head children;	/* L, R */
 	struct hlist_node sibling;	/* U, R: on kctx_up()'s ->children */

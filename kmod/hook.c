@@ -17,7 +17,6 @@
  * lockdep map held while hooks run makes that rule checkable: the calls
  * that take a node lock assert that it is not held (kctx_assert_no_hook()).
  */
-#include <linux/completion.h>
 #include <linux/export.h>
 #include <linux/lockdep.h>
 #include <linux/sched.h>
@@ -134,6 +133,36 @@ void kctx_waiter_finish(struct kctx *ctx, struct kctx_waiter *w)
 }
 EXPORT_SYMBOL_GPL(kctx_waiter_finish);
 
+/*
+ * Sleep, killably, until @ctx is done or @timeout jiffies pass. A waiter
+ * hook wakes the sleeper, as it does the kctx_wait_event*() family's: the
+ * hook is on before the check, so a done in between wakes the sleep that
+ * follows. Nothing per node but the hook list is needed for it.
+ */
+static long kctx_wait_killable(struct kctx *ctx, long timeout)
+{
+	struct kctx_waiter w;
+
+	kctx_waiter_start(ctx, &w);
+	for (;;) {
+		set_current_state(TASK_KILLABLE);
+		if (kctx_done(ctx)) {
+			timeout = max(timeout, 1L);
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			timeout = -ERESTARTSYS;
+			break;
+		}
+		if (!timeout)
+			break;
+		timeout = schedule_timeout(timeout);
+	}
+	__set_current_state(TASK_RUNNING);
+	kctx_waiter_finish(ctx, &w);
+	return timeout;
+}
+
 /**
  * kctx_wait() - sleep until a context is done
  * @ctx: the context
@@ -145,7 +174,9 @@ EXPORT_SYMBOL_GPL(kctx_waiter_finish);
  */
 int kctx_wait(struct kctx *ctx)
 {
-	return wait_for_completion_killable(&ctx->done);
+	long ret = kctx_wait_killable(ctx, MAX_SCHEDULE_TIMEOUT);
+
+	return ret < 0 ? ret : 0;
 }
 EXPORT_SYMBOL_GPL(kctx_wait);
 
@@ -161,7 +192,7 @@ EXPORT_SYMBOL_GPL(kctx_wait);
  */
 long kctx_wait_timeout(struct kctx *ctx, long timeout_jiffies)
 {
-	return wait_for_completion_killable_timeout(&ctx->done, timeout_jiffies);
+	return kctx_wait_killable(ctx, timeout_jiffies);
 }
 EXPORT_SYMBOL_GPL(kctx_wait_timeout);
 

@@ -29,12 +29,12 @@ EXPORT_SYMBOL_IF_KUNIT(kctx_caches);
  * node freed and reused, and checks for that (ctx.h, R). Such caches are
  * never merged with others, so each one's cost shows in
  * /sys/kernel/slab/kctx*, and fault injection can aim at kctx alone. SLUB's
- * free pointer goes in ->done, which only holders of a reference touch.
+ * free pointer goes in ->rcu, which nothing touches before the free.
  * Before 6.12 nodes wait out a grace period instead (compat.h).
  */
 static struct kmem_cache *__init kctx_cache_create(const char *name, unsigned int size)
 {
-	return kctx_node_cache_create(name, size, offsetof(struct kctx, done));
+	return kctx_node_cache_create(name, size, offsetof(struct kctx, rcu));
 }
 
 static int __init kctx_caches_create(void)
