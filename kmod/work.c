@@ -53,7 +53,7 @@
 
 struct kctx_straggler {
 	u64 ctx;			/* the id of the node it is attached to */
-	pid_t pid;			/* 0 for an after-func still queued */
+	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	bool kthread;
 	char state;			/* as in /proc/PID/stat */
@@ -79,15 +79,14 @@ static struct {
 } kctx_report;
 
 /*
- * The next node up whose count includes @ctx's, or NULL: see above for why
- * the walk stops at the background root and at a without-cancel node.
+ * @n, unless it is the background root, which counts nothing. Walking up
+ * from a node by kctx_up() through this visits every node whose count
+ * includes the node's: a without-cancel node's kctx_up() is the root, so
+ * the walk stops after it (see above for why).
  */
-static struct kctx *kctx_work_up(struct kctx *ctx)
+static struct kctx *kctx_counting(struct kctx *n)
 {
-	if (ctx->kind == KCTX_NODE_DETACHED)
-		return NULL;
-	ctx = ctx->parent;
-	return ctx->kind == KCTX_NODE_BACKGROUND ? NULL : ctx;
+	return n->kind == KCTX_NODE_BACKGROUND ? NULL : n;
 }
 
 /**
@@ -98,10 +97,10 @@ static struct kctx *kctx_work_up(struct kctx *ctx)
  */
 void kctx_work_count(struct kctx *ctx)
 {
-	if (ctx->kind == KCTX_NODE_BACKGROUND)
-		return;
-	for (; ctx; ctx = kctx_work_up(ctx))
-		atomic_inc(&ctx->workers);
+	struct kctx *n;
+
+	for (n = kctx_counting(ctx); n; n = kctx_counting(kctx_up(n)))
+		atomic_inc(&n->workers);
 }
 
 /**
@@ -112,11 +111,11 @@ void kctx_work_count(struct kctx *ctx)
  */
 void kctx_work_uncount(struct kctx *ctx)
 {
-	if (ctx->kind == KCTX_NODE_BACKGROUND)
-		return;
-	for (; ctx; ctx = kctx_work_up(ctx))
-		if (atomic_dec_and_test(&ctx->workers))
-			wake_up_var(&ctx->workers);
+	struct kctx *n;
+
+	for (n = kctx_counting(ctx); n; n = kctx_counting(kctx_up(n)))
+		if (atomic_dec_and_test(&n->workers))
+			wake_up_var(&n->workers);
 }
 
 /**
@@ -199,7 +198,7 @@ static bool kctx_work_below(const struct kctx_work *w, struct kctx *ctx)
 {
 	struct kctx *n;
 
-	for (n = w->ctx; n; n = kctx_work_up(n))
+	for (n = kctx_counting(w->ctx); n; n = kctx_counting(kctx_up(n)))
 		if (n == ctx)
 			return true;
 	return false;
@@ -208,6 +207,7 @@ static bool kctx_work_below(const struct kctx_work *w, struct kctx *ctx)
 static void kctx_straggler_fill(struct kctx_straggler *s, const struct kctx_work *w,
 				ktime_t now)
 {
+	lockdep_assert_held(&kctx_works_lock);
 	s->ctx = w->ctx->id;
 	s->pid = task_pid_nr(w->task);
 	get_task_comm(s->comm, w->task);
@@ -227,7 +227,6 @@ static void kctx_work_report(struct kctx *ctx, int cause, bool show)
 	ktime_t now = ktime_get();
 	struct kctx_straggler *s;
 	struct kctx_work *w;
-	unsigned int i;
 
 	mutex_lock(&kctx_works_lock);
 	kctx_report.ctx = ctx->id;
@@ -236,19 +235,18 @@ static void kctx_work_report(struct kctx *ctx, int cause, bool show)
 	kctx_report.named = 0;
 	kctx_report.at = now;
 	list_for_each_entry(w, &kctx_works, node) {
+		/* The list is as long as the work attached anywhere; yield. */
+		cond_resched();
 		if (kctx_report.named == KCTX_STRAGGLERS_MAX)
 			break;
 		if (!kctx_work_below(w, ctx))
 			continue;
 		s = &kctx_report.s[kctx_report.named++];
 		kctx_straggler_fill(s, w, now);
-		if (show)
-			sched_show_task(w->task);
-	}
-	for (i = 0; i < kctx_report.named; i++) {
-		s = &kctx_report.s[i];
 		trace_kctx_straggler(ctx->id, s->ctx, s->pid, s->comm, s->state,
 				     s->fn, s->age_ns);
+		if (show)
+			sched_show_task(w->task);
 	}
 	mutex_unlock(&kctx_works_lock);
 }
@@ -270,7 +268,7 @@ int kctx_work_wait(struct kctx *ctx, u64 timeout_ns, unsigned int state)
 	ktime_t end = ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, timeout_ns,
 								    KTIME_MAX)));
 	struct wait_bit_queue_entry wbq;
-	int ret = 0;
+	int ret;
 
 	might_sleep();
 	init_wait_var_entry(&wbq, &ctx->workers, 0);
