@@ -90,6 +90,7 @@ struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp
 	ctx->charged = INVALID_UID;
 	ctx->deadline = kind == KCTX_NODE_DETACHED ? KTIME_MAX : parent->deadline;
 	ctx->site = site;
+	ctx->born = jiffies;
 	ctx->parent = kctx_get(parent);
 	/* The leak registry's walker reads the node: all of it is set. */
 	if (kctx_leaks_add(ctx, gfp)) {

@@ -83,7 +83,21 @@ struct kctx {
 	unsigned long site;		/* I: the constructor's caller */
 	u64 user_cause;			/* D: userspace's own cause */
 	atomic_t workers;		/* A: work attached here and below (work.c) */
+	u32 done_after;			/* D: jiffies from @born to done; saturates */
+	unsigned long born;		/* I: jiffies; for debugfs and fdinfo ages */
 };
+
+/* How long ago @ctx was made, in ms. */
+static inline unsigned int kctx_age_ms(const struct kctx *ctx)
+{
+	return jiffies_to_msecs(jiffies - ctx->born);
+}
+
+/* How long @ctx has been done, in ms: @ctx is done. */
+static inline unsigned int kctx_done_for_ms(const struct kctx *ctx)
+{
+	return jiffies_to_msecs(jiffies - ctx->born - ctx->done_after);
+}
 
 /* <linux/kctx.h>'s inline checks read a context as its head. */
 static_assert(offsetof(struct kctx, head) == 0);
@@ -147,6 +161,7 @@ static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
 static inline void kctx_record_why(struct kctx *ctx, const struct kctx_why *why)
 {
 	ctx->head.cause = why->cause;
+	ctx->done_after = min_t(unsigned long, jiffies - ctx->born, U32_MAX);
 	if (why->err == -ECANCELED)
 		ctx->canceller = get_pid(why->canceller);
 	ctx->has_user_cause = why->has_user_cause;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/debug/kctx/tree: the live contexts, one per line, indented
- * by depth under the background root. (Its neighbour, stragglers, is
- * work.c's.)
+ * by depth under the background root: each one's state, deadline, age,
+ * how long it has been done, the work attached below it and whether that
+ * work has leaked (work.c), and where it was made; under it, one line for
+ * each piece of work attached to it, as the stragglers file names them.
+ * (That neighbour, stragglers, is work.c's.)
  *
  * The walk reads each list under RCU and takes no node lock, so it is a
  * snapshot only in the loose sense: a node cancelled during the walk may
@@ -34,9 +37,11 @@ static struct dentry *kctx_debugfs_dir;
 static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 			       unsigned int depth, bool held)
 {
+	unsigned int indent = min(depth, KCTX_TREE_MAX_INDENT) * 2;
+	unsigned int workers = atomic_read(&ctx->workers);
 	int err = kctx_err(ctx);
 
-	seq_printf(m, "%*s%llu %s %s", min(depth, KCTX_TREE_MAX_INDENT) * 2, "",
+	seq_printf(m, "%*s%llu %s %s", indent, "",
 		   ctx->id, kctx_kind_names[ctx->kind], err ? "done" : "live");
 	if (err)
 		seq_printf(m, " err=%d cause=%d", err, kctx_cause(ctx));
@@ -44,9 +49,22 @@ static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 		seq_printf(m, " deadline_in_ns=%lld",
 			   ktime_to_ns(ktime_sub(ctx->deadline, ktime_get())));
 	seq_printf(m, " ref=%u depth=%u", refcount_read(&ctx->ref) - held, depth);
+	if (ctx == &kctx_bg) {
+		seq_putc(m, '\n');
+		return;
+	}
+	seq_printf(m, " age_ms=%u", kctx_age_ms(ctx));
+	if (err)
+		seq_printf(m, " done_for_ms=%u", kctx_done_for_ms(ctx));
+	if (workers)
+		seq_printf(m, " workers=%u", workers);
+	if (kctx_work_leaked(ctx))
+		seq_puts(m, " LEAKED");
 	if (ctx->site)
 		seq_printf(m, " site=%pS", (void *)ctx->site);
 	seq_putc(m, '\n');
+	/* What is attached to this node itself, one line each, as stragglers. */
+	kctx_work_show(m, ctx, indent + 4);
 }
 
 /*

@@ -23,6 +23,7 @@
 
 #include "compat.h"
 #include "file.h"
+#include "work.h"
 
 /* An eventfd attached with KCTX_ATTACH_EVENTFD. */
 struct kctx_eventfd {
@@ -190,6 +191,7 @@ static void kctx_uctx_put(struct kctx_uctx *uc)
 	kctx_hook_del(uc->ctx, &uc->done);
 	kctx_uctx_drained_stop(uc);
 	kctx_put(uc->ctx);
+	put_pid(uc->creator);
 	kfree(uc);
 }
 
@@ -234,6 +236,30 @@ static long kctx_file_ioctl(struct file *file, unsigned int cmd, unsigned long a
 	return kctx_ioctl(file, cmd, arg);
 }
 
+/**
+ * kctx_tgid_vnr() - a process's pid as the caller sees it, while it lives
+ * @pid: a process's struct pid, which the caller holds, or NULL
+ *
+ * Holding the struct pid, rather than the number, means the number can't
+ * name a process that took it over later, as with pidfds.
+ *
+ * Context: Any context.
+ * Return: the pid in the caller's pid namespace; 0 for NULL, once that
+ * process is gone, or where the namespace doesn't see it.
+ */
+pid_t kctx_tgid_vnr(struct pid *pid)
+{
+	pid_t nr = 0;
+
+	if (!pid)
+		return 0;
+	rcu_read_lock();
+	if (pid_task(pid, PIDTYPE_TGID))
+		nr = pid_vnr(pid);
+	rcu_read_unlock();
+	return nr;
+}
+
 /* fdinfo names userspace's kinds, as KCTX_IOC_STATE reports them. */
 static const char *const kctx_uapi_kind_names[] = {
 	[KCTX_KIND_CANCEL] = "cancel",
@@ -261,6 +287,13 @@ static void kctx_file_show_fdinfo(struct seq_file *m, struct file *file)
 		seq_printf(m, "user_cause:\t%llu\n", why.user_cause);
 	if (kctx_deadline(ctx, &deadline))
 		seq_printf(m, "deadline_ns:\t%lld\n", ktime_to_ns(deadline));
+	seq_printf(m, "age_ms:\t%u\n", kctx_age_ms(ctx));
+	if (why.err)
+		seq_printf(m, "done_for_ms:\t%u\n", kctx_done_for_ms(ctx));
+	seq_printf(m, "workers:\t%u\n", atomic_read(&ctx->workers));
+	seq_printf(m, "leaked:\t%d\n", kctx_work_leaked(ctx));
+	seq_printf(m, "creator_pid:\t%d\n", kctx_tgid_vnr(uc->creator));
+	seq_printf(m, "creator_comm:\t%s\n", uc->creator_comm);
 	mutex_lock(&uc->lock);
 	seq_printf(m, "eventfds:\t%u\n", uc->nr_eventfds);
 	mutex_unlock(&uc->lock);
@@ -309,6 +342,8 @@ struct file *kctx_file_create(struct kctx *ctx)
 		return ERR_PTR(-ENOMEM);
 	refcount_set(&uc->files, 1);
 	uc->ctx = ctx;
+	uc->creator = get_pid(task_tgid(current));
+	get_task_comm(uc->creator_comm, current);
 	init_waitqueue_head(&uc->poll_wait);
 	mutex_init(&uc->lock);
 	INIT_LIST_HEAD(&uc->eventfds);
@@ -318,6 +353,7 @@ struct file *kctx_file_create(struct kctx *ctx)
 
 	file = anon_inode_getfile("[kctx]", &kctx_owner_fops, uc, O_RDWR);
 	if (IS_ERR(file)) {
+		put_pid(uc->creator);
 		kfree(uc);
 		return file;
 	}

@@ -8,6 +8,7 @@
 
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
 
@@ -37,12 +38,15 @@ struct kctx_uctx {
 	 * @poll_wait with EPOLLHUP, and takes itself off.
 	 */
 	struct wait_bit_queue_entry drained;
+	struct pid *creator;		/* I: the process that made it; a reference */
+	char creator_comm[TASK_COMM_LEN];	/* I: its command then */
 	struct mutex lock;		/* of the eventfd list */
 	struct list_head eventfds;	/* M: struct kctx_eventfd.node */
 	unsigned int nr_eventfds;	/* M: at most KCTX_MAX_EVENTFDS */
 };
 
 bool kctx_file_owner(const struct file *file);
+pid_t kctx_tgid_vnr(struct pid *pid);
 struct file *kctx_file_create(struct kctx *ctx);
 struct file *kctx_file_watch(struct kctx_uctx *uc);
 int kctx_file_attach_eventfd(struct kctx_uctx *uc, int eventfd);

@@ -20,10 +20,11 @@
 
 #include "file.h"
 #include "work.h"
+#include "worker.h"
 
 struct kctx_ucmd {
 	struct file *file;	/* NULL for /dev/kctx */
-	struct kctx_uctx *uc;	/* the file's; NULL for /dev/kctx */
+	struct kctx_uctx *uc;	/* a context file's; NULL for /dev/kctx and workers */
 	void __user *ubuffer;
 	u32 user_size;
 	union {
@@ -33,6 +34,8 @@ struct kctx_ucmd {
 		struct kctx_value value;
 		struct kctx_attach_eventfd attach;
 		struct kctx_watch watch;
+		struct kctx_attach attach_worker;
+		struct kctx_detach detach;
 	} cmd;
 };
 
@@ -221,24 +224,6 @@ u32 kctx_uapi_kind(const struct kctx *ctx)
 	return kctx_uapi_kinds[ctx->kind];
 }
 
-/*
- * The canceller's pid as the caller's pid namespace sees it, while that
- * process exists; 0 once it is gone. The node holds the struct pid, so the
- * number can't name a process that took it over later, as pidfds can't.
- */
-static pid_t kctx_canceller_vnr(struct pid *pid)
-{
-	pid_t nr = 0;
-
-	if (!pid)
-		return 0;
-	rcu_read_lock();
-	if (pid_task(pid, PIDTYPE_TGID))
-		nr = pid_vnr(pid);
-	rcu_read_unlock();
-	return nr;
-}
-
 static int kctx_cmd_state(struct kctx_ucmd *ucmd)
 {
 	struct kctx_state *st = &ucmd->cmd.state;
@@ -254,7 +239,7 @@ static int kctx_cmd_state(struct kctx_ucmd *ucmd)
 		.size = min_t(u32, st->size, sizeof(*st)),
 		.err = why.err,
 		.cause = why.cause,
-		.canceller_pid = kctx_canceller_vnr(why.canceller),
+		.canceller_pid = kctx_tgid_vnr(why.canceller),
 		.kind = kctx_uapi_kind(ctx),
 		.id = ctx->id,
 		.parent_id = ctx->parent->id,
@@ -314,8 +299,44 @@ static int kctx_cmd_watch(struct kctx_ucmd *ucmd)
 	return fd;
 }
 
-/* Which fds take a command: the device, any context fd, or owners only. */
-enum kctx_ioctl_on { KCTX_ON_DEVICE_OR_OWNER, KCTX_ON_CONTEXT, KCTX_ON_OWNER };
+static int kctx_cmd_attach(struct kctx_ucmd *ucmd)
+{
+	struct file *file;
+	int fd;
+
+	if (ucmd->cmd.attach_worker.flags)
+		return -EINVAL;
+	/* Close-on-exec always: exec ends the worker (worker.c). */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = kctx_worker_create(ucmd->uc->ctx);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+static int kctx_cmd_detach(struct kctx_ucmd *ucmd)
+{
+	if (ucmd->cmd.detach.flags)
+		return -EINVAL;
+	kctx_worker_detach(ucmd->file);
+	return 0;
+}
+
+/*
+ * Which fds take a command: the device, any context fd, context owners
+ * only, or worker fds only.
+ */
+enum kctx_ioctl_on {
+	KCTX_ON_DEVICE_OR_OWNER,
+	KCTX_ON_CONTEXT,
+	KCTX_ON_OWNER,
+	KCTX_ON_WORKER,
+};
 
 struct kctx_ioctl_op {
 	unsigned int min_size;	/* of the struct's first version */
@@ -349,6 +370,10 @@ static const struct kctx_ioctl_op kctx_ioctl_ops[] = {
 		      offsetofend(struct kctx_attach_eventfd, __reserved), KCTX_ON_OWNER),
 	KCTX_IOCTL_OP(KCTX_IOC_WATCH, kctx_cmd_watch, kctx_watch,
 		      offsetofend(struct kctx_watch, flags), KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_IOC_ATTACH, kctx_cmd_attach, kctx_attach,
+		      offsetofend(struct kctx_attach, flags), KCTX_ON_CONTEXT),
+	KCTX_IOCTL_OP(KCTX_IOC_DETACH, kctx_cmd_detach, kctx_detach,
+		      offsetofend(struct kctx_detach, flags), KCTX_ON_WORKER),
 };
 
 /* 0 if @file (NULL for /dev/kctx) may issue @op, else the errno. */
@@ -356,6 +381,10 @@ static int kctx_ioctl_allowed(const struct kctx_ioctl_op *op, struct file *file)
 {
 	if (!file)
 		return op->on == KCTX_ON_DEVICE_OR_OWNER ? 0 : -ENOTTY;
+	if (op->on == KCTX_ON_WORKER)
+		return kctx_file_worker(file) ? 0 : -ENOTTY;
+	if (kctx_file_worker(file))
+		return -ENOTTY;
 	if (op->on != KCTX_ON_CONTEXT && !kctx_file_owner(file))
 		return -EPERM;
 	return 0;
@@ -363,7 +392,7 @@ static int kctx_ioctl_allowed(const struct kctx_ioctl_op *op, struct file *file)
 
 /**
  * kctx_ioctl() - run one kctx ioctl
- * @file: the context file, or NULL for /dev/kctx
+ * @file: the context or worker file, or NULL for /dev/kctx
  * @cmd: the ioctl number
  * @arg: the user pointer to the command's struct
  *
@@ -386,7 +415,7 @@ long kctx_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return err;
 
 	ucmd.file = file;
-	ucmd.uc = file ? file->private_data : NULL;
+	ucmd.uc = file && !kctx_file_worker(file) ? file->private_data : NULL;
 	ucmd.ubuffer = (void __user *)arg;
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;

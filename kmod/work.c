@@ -39,6 +39,7 @@
 #include <kunit/visibility.h>
 #include <linux/export.h>
 #include <linux/hrtimer.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/sched/debug.h>
 #include <linux/seq_file.h>
@@ -50,6 +51,12 @@
 
 /* How many stragglers a report names; the rest are only counted. */
 #define KCTX_STRAGGLERS_MAX	16
+
+VISIBLE_IF_KUNIT unsigned int kctx_leaked_work_grace_ms = 5000;
+EXPORT_SYMBOL_IF_KUNIT(kctx_leaked_work_grace_ms);
+module_param_named(leaked_work_grace_ms, kctx_leaked_work_grace_ms, uint, 0644);
+MODULE_PARM_DESC(leaked_work_grace_ms,
+		 "how long a context may be done with work still attached before debugfs and fdinfo call that work leaked (default 5000)");
 
 struct kctx_straggler {
 	u64 ctx;			/* the id of the node it is attached to */
@@ -251,6 +258,63 @@ static void kctx_work_report(struct kctx *ctx, int cause, bool show)
 	mutex_unlock(&kctx_works_lock);
 }
 
+/* One attached piece of work, as the stragglers and tree files show it. */
+static void kctx_straggler_print(struct seq_file *m, const struct kctx_straggler *s,
+				 unsigned int indent)
+{
+	seq_printf(m, "%*sctx=%llu pid=%d comm=%s kthread=%d state=%c age_ns=%lld",
+		   indent, "", s->ctx, s->pid, s->comm, s->kthread, s->state, s->age_ns);
+	if (s->fn)
+		seq_printf(m, " fn=%ps", s->fn);
+	seq_putc(m, '\n');
+}
+
+/**
+ * kctx_work_show() - list the work attached to a context itself
+ * @m: the file
+ * @ctx: the context; the caller holds a reference
+ * @indent: spaces before each line
+ *
+ * Context: Process context; takes a mutex.
+ */
+void kctx_work_show(struct seq_file *m, const struct kctx *ctx, unsigned int indent)
+{
+	ktime_t now = ktime_get();
+	struct kctx_straggler s;
+	struct kctx_work *w;
+
+	if (!atomic_read(&ctx->workers))
+		return;
+	mutex_lock(&kctx_works_lock);
+	list_for_each_entry(w, &kctx_works, node) {
+		cond_resched();
+		if (w->ctx != ctx)
+			continue;
+		kctx_straggler_fill(&s, w, now);
+		kctx_straggler_print(m, &s, indent);
+	}
+	mutex_unlock(&kctx_works_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(kctx_work_show);
+
+/**
+ * kctx_work_leaked() - whether a context's work has outlived it too long
+ * @ctx: the context
+ *
+ * Leaked work is Go's leaked goroutine: the context has been done for
+ * longer than leaked_work_grace_ms, and work is still attached to it or
+ * below it.
+ *
+ * Context: Any context.
+ * Return: true if so.
+ */
+bool kctx_work_leaked(const struct kctx *ctx)
+{
+	return kctx_err(ctx) && atomic_read(&ctx->workers) &&
+	       kctx_done_for_ms(ctx) > READ_ONCE(kctx_leaked_work_grace_ms);
+}
+EXPORT_SYMBOL_IF_KUNIT(kctx_work_leaked);
+
 /**
  * kctx_work_wait() - wait until no work is attached below a context
  * @ctx: the context; the caller holds a reference
@@ -367,7 +431,6 @@ EXPORT_SYMBOL_GPL(kctx_cancel_wait);
  */
 int kctx_stragglers_show(struct seq_file *m, void *v)
 {
-	const struct kctx_straggler *s;
 	unsigned int i;
 
 	mutex_lock(&kctx_works_lock);
@@ -376,14 +439,8 @@ int kctx_stragglers_show(struct seq_file *m, void *v)
 	seq_printf(m, "ctx=%llu cause=%d workers=%u named=%u at_ns=%lld\n",
 		   kctx_report.ctx, kctx_report.cause, kctx_report.workers,
 		   kctx_report.named, ktime_to_ns(kctx_report.at));
-	for (i = 0; i < kctx_report.named; i++) {
-		s = &kctx_report.s[i];
-		seq_printf(m, "  ctx=%llu pid=%d comm=%s kthread=%d state=%c age_ns=%lld",
-			   s->ctx, s->pid, s->comm, s->kthread, s->state, s->age_ns);
-		if (s->fn)
-			seq_printf(m, " fn=%ps", s->fn);
-		seq_putc(m, '\n');
-	}
+	for (i = 0; i < kctx_report.named; i++)
+		kctx_straggler_print(m, &kctx_report.s[i], 2);
 	if (kctx_report.workers > kctx_report.named)
 		seq_printf(m, "  and %u more: after-funcs queued, or beyond the first %d\n",
 			   kctx_report.workers - kctx_report.named, KCTX_STRAGGLERS_MAX);

@@ -21,5 +21,11 @@ void kctx_work_detach(struct kctx_work *w);
 int kctx_work_wait(struct kctx *ctx, u64 timeout_ns, unsigned int state);
 int kctx_work_drain(struct kctx *ctx, int cause, u64 timeout_ns, bool user);
 int kctx_stragglers_show(struct seq_file *m, void *v);
+void kctx_work_show(struct seq_file *m, const struct kctx *ctx, unsigned int indent);
+bool kctx_work_leaked(const struct kctx *ctx);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+extern unsigned int kctx_leaked_work_grace_ms;
+#endif
 
 #endif /* _KCTX_WORK_H */

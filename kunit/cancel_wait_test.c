@@ -10,12 +10,14 @@
  * lasts exactly as long as the work does.
  */
 #include <linux/delay.h>
+#include <linux/file.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 
 #include "blocker.h"
 #include "kctx_test.h"
 #include "../kmod/work.h"
+#include "../kmod/worker.h"
 
 #define FOREVER_MS	(10 * 60 * MSEC_PER_SEC)
 #define SHORT_NS	(20 * NSEC_PER_MSEC)
@@ -365,6 +367,78 @@ static void two_nested_waits_both_end_when_the_work_leaves(struct kunit *test)
 	kctx_put(parent);
 }
 
+/* KCTX_IOC_ATTACH's worker, from the kernel side. */
+static void a_worker_file_counts_until_detached_and_detaches_once(struct kunit *test)
+{
+	struct kctx *parent = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(parent, GFP_KERNEL));
+	struct file *file = kctx_worker_create(ctx);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->workers), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&parent->workers), 1);
+	KUNIT_EXPECT_EQ(test, kctx_cancel_wait(parent, 0, SHORT_NS), -ETIME);
+	kctx_worker_detach(file);
+	KUNIT_EXPECT_EQ(test, kctx_cancel_wait(parent, 0, 0), 0);
+	kctx_worker_detach(file);
+	KUNIT_EXPECT_EQ(test, atomic_read(&parent->workers), 0);
+	__fput_sync(file);
+	KUNIT_EXPECT_EQ(test, atomic_read(&parent->workers), 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	kctx_put(ctx);
+	kctx_put(parent);
+}
+
+static void a_worker_file_leaves_at_its_release(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct file *file = kctx_worker_create(ctx);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	KUNIT_EXPECT_EQ(test, kctx_cancel_wait(ctx, 0, 0), -ETIME);
+	__fput_sync(file);
+	KUNIT_EXPECT_EQ(test, kctx_cancel_wait(ctx, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	kctx_put(ctx);
+}
+
+static void a_worker_file_is_refused_on_a_done_context(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kctx_worker_create(ctx)), -ECANCELED);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->workers), 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	kctx_put(ctx);
+}
+
+/* The debugfs tree's lines under a context, and its LEAKED flag. */
+static void the_tree_names_attached_work_and_flags_it_once_leaked(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct worker *w = worker_start(test, ctx, false);
+	unsigned int grace = kctx_leaked_work_grace_ms;
+	struct seq_file m = { .size = PAGE_SIZE };
+	char pid[32];
+
+	m.buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	kctx_work_show(&m, ctx, 4);
+	snprintf(pid, sizeof(pid), "    ctx=%llu pid=%d ", ctx->id, task_pid_nr(w->t.task));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, pid), "%s", m.buf);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, " kthread=1 "), "%s", m.buf);
+
+	kctx_leaked_work_grace_ms = 0;
+	KUNIT_EXPECT_FALSE(test, kctx_work_leaked(ctx));	/* live */
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_TRUE(test, POLL_UNTIL(kctx_work_leaked(ctx)));
+	worker_release(test, w);
+	KUNIT_EXPECT_FALSE(test, kctx_work_leaked(ctx));	/* drained */
+	kctx_leaked_work_grace_ms = grace;
+	kctx_put(ctx);
+}
+
 static struct kunit_case kctx_cancel_wait_cases[] = {
 	KUNIT_CASE(returns_at_once_with_nothing_attached),
 	KUNIT_CASE(waits_until_a_bound_thread_unbinds),
@@ -376,6 +450,10 @@ static struct kunit_case kctx_cancel_wait_cases[] = {
 	KUNIT_CASE(names_a_stuck_worker_and_leaks_nothing_after),
 	KUNIT_CASE(refuses_work_that_attaches_during_the_wait),
 	KUNIT_CASE(two_nested_waits_both_end_when_the_work_leaves),
+	KUNIT_CASE(a_worker_file_counts_until_detached_and_detaches_once),
+	KUNIT_CASE(a_worker_file_leaves_at_its_release),
+	KUNIT_CASE(a_worker_file_is_refused_on_a_done_context),
+	KUNIT_CASE(the_tree_names_attached_work_and_flags_it_once_leaked),
 	{}
 };
 

@@ -45,13 +45,16 @@
  * EPERM     the fd is watch-only
  * ENOENT    KCTX_IOC_VALUE: no context in the chain carries the key
  * EMFILE    the process's fd table is full
- * ENOSPC    the user's cap on live contexts, or the context's cap on
- *           attached eventfds, is reached
+ * ENOSPC    the user's cap on live contexts and workers, or the
+ *           context's cap on attached eventfds, is reached
  * EMLINK    KCTX_IOC_CREATE: the parent is KCTX_MAX_DEPTH levels deep
  * ETIME     KCTX_IOC_CANCEL with KCTX_CANCEL_WAIT: work was still
  *           attached when the wait's time ran out
  * EINTR     KCTX_IOC_CANCEL with KCTX_CANCEL_WAIT: a signal ended the
  *           wait; the cancel stands
+ * ECANCELED KCTX_IOC_ATTACH: the context is done (cancelled), so no
+ *           work may join it
+ * ETIMEDOUT KCTX_IOC_ATTACH: the context is done (deadline exceeded)
  * ENOMEM    out of memory, or the caller's memory cgroup is at its limit
  * ========= =============================================================
  */
@@ -81,6 +84,8 @@ enum {
 	KCTX_CMD_VALUE,
 	KCTX_CMD_ATTACH_EVENTFD,
 	KCTX_CMD_WATCH,
+	KCTX_CMD_ATTACH,
+	KCTX_CMD_DETACH,
 };
 
 /**
@@ -297,5 +302,52 @@ struct kctx_watch {
 };
 
 #define KCTX_IOC_WATCH		_IO(KCTX_TYPE, KCTX_CMD_WATCH)
+
+/**
+ * struct kctx_attach - argument of KCTX_IOC_ATTACH
+ * @size: sizeof(struct kctx_attach)
+ * @flags: must be zero
+ *
+ * Attaches the caller as a worker of the context (Go's WaitGroup.Add), so
+ * that KCTX_CANCEL_WAIT on it or on any context above it waits until the
+ * worker has left, and poll() holds EPOLLHUP back until then. Either fd of
+ * the context may attach.
+ *
+ * The worker is the returned worker fd, which is close-on-exec: the worker
+ * leaves when the last copy of that fd is closed (so at exit, and at exec,
+ * of every process that holds one), or at KCTX_IOC_DETACH on it, whichever
+ * comes first. A child forked without exec shares the fd, and the worker
+ * stays until both are gone. A worker counts against the user's cap on
+ * live contexts until its fd is closed. Its fdinfo gives the context's id
+ * ("ctx_id"), whether it is still attached, and since when on
+ * CLOCK_MONOTONIC ("since_ns").
+ *
+ * Return: the worker fd; -ECANCELED or -ETIMEDOUT if the context is done
+ * already, in which case nothing is attached; -ENOSPC at the user's cap.
+ */
+struct kctx_attach {
+	__u32 size;
+	__u32 flags;
+};
+
+#define KCTX_IOC_ATTACH		_IO(KCTX_TYPE, KCTX_CMD_ATTACH)
+
+/**
+ * struct kctx_detach - argument of KCTX_IOC_DETACH, on a worker fd
+ * @size: sizeof(struct kctx_detach)
+ * @flags: must be zero
+ *
+ * The worker leaves its context now, whoever else holds the worker fd
+ * (Go's WaitGroup.Done). The fd stays open, attached to nothing; detaching
+ * again does nothing.
+ *
+ * Return: 0; -ENOTTY on any fd but a worker fd.
+ */
+struct kctx_detach {
+	__u32 size;
+	__u32 flags;
+};
+
+#define KCTX_IOC_DETACH		_IO(KCTX_TYPE, KCTX_CMD_DETACH)
 
 #endif /* _UAPI_LINUX_KCTX_H */

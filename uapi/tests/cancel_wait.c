@@ -40,29 +40,14 @@ static int pump_err(int dev)
 	return w.err;
 }
 
-static int cancel_wait(int fd, uint64_t wait_ns)
-{
-	struct kctx_cancel c = { .size = sizeof(c), .flags = KCTX_CANCEL_WAIT, .wait_ns = wait_ns };
-
-	return ioctl(fd, KCTX_IOC_CANCEL, &c) ? -errno : 0;
-}
-
-static short revents(int fd)
-{
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
-
-	ASSERT_GE(poll(&pf, 1, 0), 0);
-	return pf.revents;
-}
-
 TEST(with_nothing_attached_it_cancels_and_returns_at_once)
 {
 	int ctx = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
 
-	ASSERT_EQ(revents(ctx), 0);
-	ASSERT_EQ(cancel_wait(ctx, FOREVER), 0);
+	ASSERT_EQ(kt_revents(ctx), 0);
+	ASSERT_EQ(kt_cancel_wait(ctx, FOREVER), 0);
 	ASSERT_EQ(kt_state(ctx).err, -ECANCELED);
-	ASSERT_EQ(revents(ctx), POLLIN | POLLHUP);
+	ASSERT_EQ(kt_revents(ctx), POLLIN | POLLHUP);
 }
 
 /* A value context can't be cancelled, so its work stays: the wait times out. */
@@ -74,9 +59,9 @@ TEST(work_that_stays_makes_it_time_out_and_is_named)
 	char report[4096], comm[32];
 	int64_t t;
 
-	ASSERT_EQ(cancel_wait(value, 0), -ETIME);
+	ASSERT_EQ(kt_cancel_wait(value, 0), -ETIME);
 	t = kt_now_ns();
-	ASSERT_EQ(cancel_wait(value, 50 * 1000000ULL), -ETIME);
+	ASSERT_EQ(kt_cancel_wait(value, 50 * 1000000ULL), -ETIME);
 	ASSERT_GE(kt_now_ns() - t, 50 * 1000000LL);
 	ASSERT_EQ(kt_state(value).err, 0);
 	/* The kernel's report, where this VM lets root read it. */
@@ -87,7 +72,7 @@ TEST(work_that_stays_makes_it_time_out_and_is_named)
 	}
 	/* The root's cancel reaches the pump; then nothing is left. */
 	ASSERT_EQ(kt_cancel(root, 0, 0), 0);
-	ASSERT_EQ(cancel_wait(value, LONG_NS), 0);
+	ASSERT_EQ(kt_cancel_wait(value, LONG_NS), 0);
 	ASSERT_EQ(pump_err(dev), -ECANCELED);
 }
 
@@ -98,9 +83,9 @@ TEST(it_returns_once_the_kernel_thread_has_left)
 	int dev = pump_start(ctx);
 
 	/* Waiting on the root counts the work below it. */
-	ASSERT_EQ(cancel_wait(root, LONG_NS), 0);
-	ASSERT_EQ(revents(root), POLLIN | POLLHUP);
-	ASSERT_EQ(revents(ctx), POLLIN | POLLHUP);
+	ASSERT_EQ(kt_cancel_wait(root, LONG_NS), 0);
+	ASSERT_EQ(kt_revents(root), POLLIN | POLLHUP);
+	ASSERT_EQ(kt_revents(ctx), POLLIN | POLLHUP);
 	ASSERT_EQ(pump_err(dev), -ECANCELED);
 }
 
@@ -149,9 +134,9 @@ TEST(a_signal_ends_the_wait_with_eintr_and_the_cancel_stands)
 
 	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
 	alarm(1);
-	ASSERT_EQ(cancel_wait(value, FOREVER), -EINTR);
+	ASSERT_EQ(kt_cancel_wait(value, FOREVER), -EINTR);
 	ASSERT_EQ(kt_cancel(root, 0, 0), 0);
-	ASSERT_EQ(cancel_wait(value, LONG_NS), 0);
+	ASSERT_EQ(kt_cancel_wait(value, LONG_NS), 0);
 	ASSERT_EQ(pump_err(dev), -ECANCELED);
 }
 

@@ -104,7 +104,7 @@ static int disarm(void)
 	return atoi(buf) == 0;
 }
 
-/* /proc/self/fdinfo/@fd without the pos line, or "" for @fd < 0. */
+/* /proc/self/fdinfo/@fd without its ages, or "" for @fd < 0. */
 static void fdinfo(int fd, char *buf, size_t size)
 {
 	char path[64];
@@ -114,22 +114,16 @@ static void fdinfo(int fd, char *buf, size_t size)
 		return;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	read_file(path, buf, size);
+	kt_strip_clocks(buf);
 }
 
-/* The tree without deadline_in_ns=, which counts down by itself. */
+/* The tree, without what counts by itself. */
 static void tree(char *buf, size_t size)
 {
-	char *p, *q;
-
 	read_file(TREE, buf, size);
 	if (strlen(buf) == size - 1)
 		KT_FAIL("%s is larger than %zu bytes", TREE, size);
-	while ((p = strstr(buf, " deadline_in_ns="))) {
-		q = p + 1;
-		while (*q && *q != ' ' && *q != '\n')
-			q++;
-		memmove(p, q, strlen(q) + 1);
-	}
+	kt_strip_clocks(buf);
 }
 
 static void snap(struct snap *s, int fd)

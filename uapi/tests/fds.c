@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Context fds as fds: SCM_RIGHTS, fork, fdinfo, and owner death. */
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 
 #include "harness.h"
@@ -87,6 +88,56 @@ TEST(fdinfo_shows_id_state_cause_and_deadline)
 	ASSERT_EQ(strcmp(fdinfo_field(fd, "err", v, sizeof(v)), "-125"), 0);
 	snprintf(want, sizeof(want), "%d", -EBADE);
 	ASSERT_EQ(strcmp(fdinfo_field(fd, "cause", v, sizeof(v)), want), 0);
+}
+
+#define GRACE	"/sys/module/kctx/parameters/leaked_work_grace_ms"
+
+static char saved_grace[32];
+
+static void restore_grace(void)
+{
+	kt_write_file(GRACE, saved_grace);
+}
+
+/* Age, creator, workers below, and work leaked past the grace period. */
+TEST(fdinfo_shows_age_creator_workers_and_leaked_work)
+{
+	struct kctx_attach a = { .size = sizeof(a) };
+	int parent = kt_create(kt_dev(), KCTX_KIND_CANCEL, 0);
+	int fd = kt_create(parent, KCTX_KIND_CANCEL, 0), w;
+	char v[64], want[64], comm[32];
+	int64_t end;
+
+	ASSERT_TRUE(fdinfo_field(fd, "age_ms", v, sizeof(v)));
+	ASSERT_TRUE(!fdinfo_field(fd, "done_for_ms", v, sizeof(v)));
+	snprintf(want, sizeof(want), "%d", getpid());
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "creator_pid", v, sizeof(v)), want), 0);
+	ASSERT_EQ(kt_read_file("/proc/self/comm", comm, sizeof(comm)), 0);
+	comm[strcspn(comm, "\n")] = 0;
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "creator_comm", v, sizeof(v)), comm), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "workers", v, sizeof(v)), "0"), 0);
+
+	w = ioctl(fd, KCTX_IOC_ATTACH, &a);
+	ASSERT_GE(w, 0);
+	ASSERT_EQ(strcmp(fdinfo_field(parent, "workers", v, sizeof(v)), "1"), 0);
+	if (kt_read_file(GRACE, saved_grace, sizeof(saved_grace)))
+		SKIP("no " GRACE);
+	atexit(restore_grace);
+	ASSERT_EQ(kt_write_file(GRACE, "3600000"), 0);
+	ASSERT_EQ(kt_cancel(parent, 0, 0), 0);
+	ASSERT_TRUE(fdinfo_field(fd, "done_for_ms", v, sizeof(v)));
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "leaked", v, sizeof(v)), "0"), 0);
+	/* Done for longer than the grace period, and still attached: leaked. */
+	ASSERT_EQ(kt_write_file(GRACE, "0"), 0);
+	end = kt_now_ns() + 10 * 1000000000LL;
+	while (strcmp(fdinfo_field(fd, "done_for_ms", v, sizeof(v)), "0") == 0 &&
+	       kt_now_ns() < end)
+		sched_yield();
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "leaked", v, sizeof(v)), "1"), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(parent, "leaked", v, sizeof(v)), "1"), 0);
+	close(w);
+	ASSERT_EQ(strcmp(fdinfo_field(fd, "leaked", v, sizeof(v)), "0"), 0);
+	ASSERT_EQ(strcmp(fdinfo_field(parent, "workers", v, sizeof(v)), "0"), 0);
 }
 
 TEST(closing_the_last_owner_fd_cancels_with_eownerdead)

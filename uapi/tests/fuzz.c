@@ -7,17 +7,22 @@
  * It runs OPS random operations over a table of SLOTS file descriptors
  * (default 300) shared by THREADS threads: KCTX_IOC_CREATE of every kind
  * (deadlines past, relative, near and far, on every clock) under random
- * parents and /dev/kctx, CANCEL with random causes, STATE, VALUE, WATCH,
- * ATTACH_EVENTFD, poll, epoll, read and write, close, dup, fork (the child
- * does a few operations of its own, sometimes sends the parent a context
- * and exits, with or without closing), SCM_RIGHTS over a socketpair (some
- * left in flight when the socket closes), chains of children whose
- * parents' fds are closed as they go (now and then down to KCTX_MAX_DEPTH),
- * the per-user cap moved up and down, the fd table squeezed to EMFILE, an
- * allocation failed through /proc/thread-self/fail-nth (where the kernel
- * has it), and malformed calls: short, long and unreadable structs, bad
- * pointers, flags, reserved fields, kinds, clocks, times, causes, fds and
- * commands.
+ * parents and /dev/kctx, CANCEL with random causes (and with
+ * KCTX_CANCEL_WAIT for at most 2 ms), STATE, VALUE, WATCH, ATTACH_EVENTFD,
+ * ATTACH (a worker fd for an owner or a watch-only fd; its fds sit in the
+ * slots with the others, and are closed, dup'ed, passed and inherited like
+ * them), DETACH of a worker fd, poll, epoll, read and write, close, dup,
+ * fork (the child does a few operations of its own, attaching and
+ * detaching workers of its own among them, sometimes sends the parent a
+ * context and exits, with or without closing), SCM_RIGHTS over a
+ * socketpair (some left in flight when the socket closes), chains of
+ * children whose parents' fds are closed as they go (now and then down to
+ * KCTX_MAX_DEPTH), the per-user cap moved up and down, the fd table
+ * squeezed to EMFILE (for a create, a watch or an attach), an allocation
+ * failed through /proc/thread-self/fail-nth (where the kernel has it), and
+ * malformed calls: short, long and unreadable structs, bad pointers, flags,
+ * reserved fields, kinds, clocks, times, causes, fds (a worker fd to a
+ * context's command, a context fd to DETACH) and commands.
  *
  * Every ioctl must succeed or fail with an errno of the table in
  * uapi/linux/kctx.h, and a malformed one with the errno it documents.
@@ -30,14 +35,24 @@
  * cancels, and ends a root of any kind; a create is EMLINK exactly under a
  * context KCTX_MAX_DEPTH deep; the per-user cap, which charges a context
  * from its create until its node is freed (while anything below it holds
- * it), refuses exactly the creations beyond it. At the end it closes
- * everything and checks that no context made during the run is left in the
- * kernel's tree (/sys/kernel/debug/kctx/tree) and that the user's charge is
- * back to zero. run-vm adds: no splat, no leak.
+ * it, a worker fd included) and a worker from its attach until the last
+ * copy of its fd is closed, refuses exactly the creations and attaches
+ * beyond it. Workers: an attach to a context seen done fails with its
+ * error, a worker's fdinfo names its context and says whether it is still
+ * attached; a worker counts on its context and every ancestor up to a
+ * without-cancel one (included), until it is detached or its fd's last
+ * copy closed; and a done context polls EPOLLHUP, and KCTX_CANCEL_WAIT
+ * with nothing left to wait for returns 0 rather than ETIME, exactly when
+ * no worker counts on it. At the end it closes everything and checks that
+ * no context made during the run is left in the kernel's tree
+ * (/sys/kernel/debug/kctx/tree) and that the user's charge is back to
+ * zero. run-vm adds: no splat, no leak.
  *
- * Reproducing: the seed is printed first. With -t 1 a run is exactly
+ * Reproducing: the seed is printed first. With -t 1 a run is
  * reproducible: the same seed gives the same operations, in the same
- * order, on the same slots (the "digest" line at the end hashes them).
+ * order, on the same slots (the "digest" line at the end hashes them),
+ * until a deadline fires at another moment than it did the first time,
+ * which a long run may meet.
  * With threads, each thread's sequence comes from the seed and its index;
  * their interleaving is the scheduler's. On a failure it prints the
  * operation, the seed, the command line to run again and each thread's
@@ -112,6 +127,20 @@ struct kobj {
 	int64_t deadline_ns;
 	int owner_slots;	/* slots holding its owner file, but closing it */
 	int attached;		/* eventfds attached while not seen done */
+	/*
+	 * Workers surely counted on it: our workers attached to it, or below
+	 * it with no without-cancel node between (see wf_count()), whose
+	 * detach or last close has not begun. One thread, in the parent,
+	 * that is the kernel's count: EPOLLHUP, once done, iff it is 0.
+	 * Otherwise other threads attach and leave while we look, and a
+	 * fork child's copy of a worker fd keeps it attached after our last
+	 * close: then the count only bounds the kernel's from below, and
+	 * @workers_left, how many have left it so far, tells whether one of
+	 * those counted before a call was still there after it.
+	 */
+	int workers;
+	uint64_t workers_left;
+	uint64_t chain_mark;	/* see drain_watch() */
 	/* Once seen done: */
 	bool done;
 	uint64_t done_seq;	/* the observation that saw it */
@@ -123,13 +152,30 @@ struct kobj {
 	uint64_t must_seq;
 };
 
+/*
+ * A worker file, KCTX_IOC_ATTACH's, as this process knows it: one per
+ * attach, shared by the slots that hold its fd's copies (dup, SCM_RIGHTS),
+ * as a context's owner file is. Guarded by model_lock.
+ */
+struct wfile {
+	struct kobj *ko;	/* its context; the worker holds the node */
+	int slots;		/* slots holding it */
+	bool counted;		/* in ko's chain's ->workers: see wf_count() */
+	pid_t pid;		/* the process that attached it */
+	uint64_t detached_seq;	/* once a KCTX_IOC_DETACH on it returned */
+};
+
 struct slot {
 	pthread_mutex_t lock;	/* held by whoever uses the slot */
 	int fd;			/* -1: empty */
 	bool owner;
-	struct kobj *ko;
+	struct kobj *ko;	/* NULL for a worker fd */
+	struct wfile *wf;	/* a worker fd's; NULL for a context fd */
 	uint32_t gen;		/* unique per fill, for epoll's data */
 };
+
+/* What a pick of a filled slot takes. */
+enum pick { PICK_ANY, PICK_CTX, PICK_WORKER };
 
 struct thr {
 	int idx;
@@ -148,32 +194,38 @@ struct thr {
 };
 
 enum op {
-	OP_CREATE, OP_STATE, OP_CANCEL, OP_VALUE, OP_WATCH, OP_ATTACH,
-	OP_POLL, OP_RW, OP_CLOSE, OP_DUP, OP_SCM, OP_FORK, OP_EPOLL, OP_EFD,
-	OP_BAD, OP_CAP, OP_SQUEEZE, OP_CHAIN, OP_NR,
+	OP_CREATE, OP_STATE, OP_CANCEL, OP_VALUE, OP_WATCH, OP_ATTACH_EFD,
+	OP_ATTACH, OP_DETACH, OP_POLL, OP_RW, OP_CLOSE, OP_DUP, OP_SCM, OP_FORK,
+	OP_EPOLL, OP_EFD, OP_BAD, OP_CAP, OP_SQUEEZE, OP_CHAIN, OP_NR,
 };
 
 static const char *const op_names[OP_NR] = {
-	"create", "state", "cancel", "value", "watch", "attach", "poll", "rw",
-	"close", "dup", "scm", "fork", "epoll", "efd", "bad", "cap", "squeeze",
-	"chain",
+	"create", "state", "cancel", "value", "watch", "attach_efd", "attach",
+	"detach", "poll", "rw", "close", "dup", "scm", "fork", "epoll", "efd",
+	"bad", "cap", "squeeze", "chain",
 };
 
 static const int op_weights[OP_NR] = {
 	[OP_CREATE] = 160, [OP_STATE] = 140, [OP_CANCEL] = 90, [OP_VALUE] = 50,
-	[OP_WATCH] = 50, [OP_ATTACH] = 40, [OP_POLL] = 50, [OP_RW] = 15,
-	[OP_CLOSE] = 150, [OP_DUP] = 40, [OP_SCM] = 40, [OP_FORK] = 3,
-	[OP_EPOLL] = 30, [OP_EFD] = 20, [OP_BAD] = 120, [OP_CAP] = 3,
-	[OP_SQUEEZE] = 5, [OP_CHAIN] = 30,
+	[OP_WATCH] = 50, [OP_ATTACH_EFD] = 40, [OP_ATTACH] = 50, [OP_DETACH] = 30,
+	[OP_POLL] = 60, [OP_RW] = 15, [OP_CLOSE] = 150, [OP_DUP] = 40,
+	[OP_SCM] = 40, [OP_FORK] = 3, [OP_EPOLL] = 30, [OP_EFD] = 20,
+	[OP_BAD] = 120, [OP_CAP] = 3, [OP_SQUEEZE] = 5, [OP_CHAIN] = 30,
 };
 
 /*
  * What a fork child may do: nothing that touches the parent's pools, and no
- * attaching, which the parent's count of attachments per file would miss.
+ * attaching of eventfds, which the parent's count of attachments per file
+ * would miss. Workers it may attach: they hold nothing of the parent's but
+ * a charge and a count, both gone when the child exits, before the parent
+ * goes on in one thread, and only ever more than the parent's model says
+ * while other threads go on. It detaches only workers of its own: one of
+ * the parent's would leave behind the parent's back.
  */
 static const bool child_ops[OP_NR] = {
 	[OP_CREATE] = true, [OP_STATE] = true, [OP_CANCEL] = true,
-	[OP_VALUE] = true, [OP_WATCH] = true, [OP_POLL] = true, [OP_RW] = true,
+	[OP_VALUE] = true, [OP_WATCH] = true, [OP_ATTACH] = true,
+	[OP_DETACH] = true, [OP_POLL] = true, [OP_RW] = true,
 	[OP_CLOSE] = true, [OP_DUP] = true,
 	[OP_BAD] = true, [OP_CHAIN] = true,
 };
@@ -208,10 +260,13 @@ static long cap_model = -1;	/* the cap we set, or -1 */
  * freed, however it is held (model_lock). live_nodes counts the nodes the
  * model holds; a node the model has let go may still be held for a while
  * by a deadline timer that fired and the walk it queued, and so may its
- * ancestors: each is in limbo until a bound on that walk. So the kernel's
- * charge is at least live_nodes and at most live_nodes plus limbo.
+ * ancestors: each is in limbo until a bound on that walk. Workers are
+ * charged too, each from its attach until its file is released: the
+ * model's worker files are live_workers. So the kernel's charge is at
+ * least live_nodes + live_workers, and at most that plus limbo.
  */
 static int live_nodes;
+static int live_workers;
 #define LIMBO_NS	(10 * NSEC)
 static int64_t *limbo;		/* when each node in limbo surely is freed */
 static int nlimbo, limbo_size;
@@ -221,6 +276,9 @@ static uint64_t obs_seq;	/* atomic: orders observations */
 static uint32_t gen_counter;	/* atomic */
 static long bad_calls, born_done, enospc_hits, emfile_hits, enomem_hits, emlink_hits;
 static long done_seen, descendants_checked;
+static long attached_ok, attach_refused, detached_ok, detached_again, released_attached;
+static long hup_held, hup_drained, wait_etime, wait_zero, drain_wakes;
+static bool have_fdinfo;
 
 static bool strict(void)
 {
@@ -356,6 +414,10 @@ static bool documented(int e)
 	case EMFILE:
 	case ENOSPC:
 	case EMLINK:
+	case ETIME:
+	case EINTR:
+	case ECANCELED:
+	case ETIMEDOUT:
 	case ENOMEM:
 		return true;
 	}
@@ -487,12 +549,120 @@ static void slot_fill(struct slot *s, int fd, struct kobj *ko, bool owner)
 		ko->owner_slots++;
 }
 
+/* Put a worker fd @fd of @wf in the locked empty slot @s. model_lock held. */
+static void slot_fill_worker(struct slot *s, int fd, struct wfile *wf)
+{
+	s->fd = fd;
+	s->ko = NULL;
+	s->owner = false;
+	s->wf = wf;
+	s->gen = __atomic_add_fetch(&gen_counter, 1, __ATOMIC_RELAXED);
+	wf->slots++;
+}
+
+/* Put @fd, a copy of the locked slot @from's file, in the locked empty @s. */
+static void slot_fill_copy(struct slot *s, int fd, const struct slot *from)
+{
+	pthread_mutex_lock(&model_lock);
+	if (from->wf)
+		slot_fill_worker(s, fd, from->wf);
+	else
+		slot_fill(s, fd, from->ko, from->owner);
+	pthread_mutex_unlock(&model_lock);
+}
+
+/*
+ * The nodes a worker on @ko counts on, as the kernel's walk up goes: @ko,
+ * then its ancestors, up to the first without-cancel node (included), whose
+ * work is meant to outlive its parent's cancel, or else up to the
+ * background root (excluded). Every one of them holds the next, so the
+ * chain is there as long as @ko is. model_lock held.
+ */
+static void wf_count(struct wfile *wf)
+{
+	struct kobj *n;
+
+	wf->counted = true;
+	for (n = wf->ko; n; n = n->detached ? NULL : n->parent)
+		n->workers++;
+}
+
+/* Before a detach or a last close: the worker is no longer sure to count. */
+static void wf_uncount(struct wfile *wf)
+{
+	struct kobj *n;
+
+	if (!wf->counted)
+		return;
+	wf->counted = false;
+	for (n = wf->ko; n; n = n->detached ? NULL : n->parent) {
+		n->workers--;
+		n->workers_left++;
+	}
+}
+
+/*
+ * Whether the done context @ko must poll EPOLLHUP (1), must not (0), or
+ * may go either way (-1), for a look at the kernel's count that began
+ * with @ko->workers at @workers0 and @ko->workers_left at @left0. One
+ * thread in the parent: exactly when no worker counts on it. Otherwise
+ * only a worker counted before and not gone since is sure to hold it.
+ * model_lock held.
+ */
+static int hup_want(const struct kobj *ko, int workers0, uint64_t left0)
+{
+	if (strict())
+		return ko->workers == 0;
+	if (workers0 > (int64_t)(ko->workers_left - left0))
+		return 0;
+	return -1;
+}
+
+/* Close the locked slot @s, a worker fd's. */
+static void slot_close_worker(struct thr *t, struct slot *s)
+{
+	struct wfile *wf = s->wf;
+	bool last, was;
+
+	/*
+	 * Before the close: once it begins, the worker may leave at any
+	 * moment for all that another thread could tell. The file itself
+	 * lives on if a fork child holds a copy; then the kernel's count
+	 * stays above the model's until the child is gone, which only a
+	 * model with threads can see (see struct kobj).
+	 */
+	pthread_mutex_lock(&model_lock);
+	last = --wf->slots == 0;
+	was = wf->counted;
+	if (last)
+		wf_uncount(wf);
+	pthread_mutex_unlock(&model_lock);
+	if (close(s->fd))
+		fail(t, "close(%d): %s", s->fd, strerror(errno));
+	if (last) {
+		/* Released: uncounted, uncharged, and its context let go. */
+		pthread_mutex_lock(&model_lock);
+		if (was)
+			count(&released_attached);
+		live_workers--;
+		ko_put(wf->ko);
+		free(wf);
+		pthread_mutex_unlock(&model_lock);
+	}
+	s->fd = -1;
+	s->wf = NULL;
+}
+
 /* Close the locked slot @s. */
 static void slot_close(struct thr *t, struct slot *s)
 {
 	struct kobj *ko = s->ko;
 	bool last;
 
+	if (s->wf) {
+		slot_close_worker(t, s);
+		return;
+	}
 	/*
 	 * Before the close, so no thread sees its end before the model does:
 	 * two threads closing the last two owner slots at once each count
@@ -523,12 +693,20 @@ static void slot_close(struct thr *t, struct slot *s)
 	s->owner = false;
 }
 
+static bool slot_is(const struct slot *s, enum pick what)
+{
+	if (s->fd < 0)
+		return false;
+	return what == PICK_ANY || (what == PICK_WORKER) == !!s->wf;
+}
+
 /*
- * Pick and lock a filled slot, starting at a random one. With @block the
- * first candidate is waited for (only when the caller holds no slot);
- * otherwise busy slots are skipped. -1 if none.
+ * Pick and lock a filled slot, of a context fd, a worker fd or either,
+ * starting at a random one. With @block the first candidate is waited for
+ * (only when the caller holds no slot); otherwise busy slots are skipped.
+ * -1 if none.
  */
-static int pick_filled(struct thr *t, int avoid, bool block)
+static int pick_filled(struct thr *t, int avoid, bool block, enum pick what)
 {
 	int start = below(t, nslots), k, i;
 
@@ -540,7 +718,7 @@ static int pick_filled(struct thr *t, int avoid, bool block)
 			pthread_mutex_lock(&slots[i].lock);
 		else if (pthread_mutex_trylock(&slots[i].lock))
 			continue;
-		if (slots[i].fd >= 0)
+		if (slot_is(&slots[i], what))
 			return i;
 		pthread_mutex_unlock(&slots[i].lock);
 	}
@@ -564,7 +742,7 @@ static int pick_empty(struct thr *t, int avoid, bool block)
 			return i;
 		pthread_mutex_unlock(&slots[i].lock);
 	}
-	i = pick_filled(t, avoid, block);
+	i = pick_filled(t, avoid, block, PICK_ANY);
 	if (i >= 0)
 		slot_close(t, &slots[i]);
 	return i;
@@ -977,10 +1155,10 @@ static bool do_create(struct thr *t, const char *what, uint32_t kind, int ps, bo
 			if (cap_model < 0 && strict())
 				fail(t, "ENOSPC, but the cap is %ld", cap_orig);
 			/* Every node is charged until it is freed. */
-			if (strict() && live_nodes + limbo_count() < cap_model)
-				fail(t, "ENOSPC with %d contexts alive (and %d a fired deadline "
-				     "may hold), below the cap of %ld", live_nodes, nlimbo,
-				     cap_model);
+			if (strict() && live_nodes + live_workers + limbo_count() < cap_model)
+				fail(t, "ENOSPC with %d contexts and %d workers alive (and %d a "
+				     "fired deadline may hold), below the cap of %ld", live_nodes,
+				     live_workers, nlimbo, cap_model);
 			break;
 		case EMLINK:
 			count(&emlink_hits);
@@ -1010,9 +1188,9 @@ static bool do_create(struct thr *t, const char *what, uint32_t kind, int ps, bo
 		fail(t, "create succeeded through an injected allocation failure");
 	if (pdepth >= KCTX_MAX_DEPTH)
 		fail(t, "made a child of a context at depth %d", pdepth);
-	if (strict() && cap_model >= 0 && live_nodes >= cap_model)
-		fail(t, "create succeeded with %d contexts alive, at the cap of %ld",
-		     live_nodes, cap_model);
+	if (strict() && cap_model >= 0 && live_nodes + live_workers >= cap_model)
+		fail(t, "create succeeded with %d contexts and %d workers alive, at the cap "
+		     "of %ld", live_nodes, live_workers, cap_model);
 	ko = ko_new(pko);
 	ko->parent_id = pko ? pko->id : 1;
 	ko->detached = c->kind == KCTX_KIND_WITHOUT_CANCEL;
@@ -1112,7 +1290,7 @@ static void op_create(struct thr *t)
 	if (chance(t, 20))
 		fresh_dev = chance(t, 10);
 	else
-		ps = pick_filled(t, -1, true);
+		ps = pick_filled(t, -1, true, PICK_CTX);
 	si = pick_empty(t, ps, ps < 0);
 	if (si < 0) {
 		unlock_slot(ps);
@@ -1160,7 +1338,7 @@ static void op_chain(struct thr *t)
 	if (dive) {
 		pthread_mutex_lock(&model_lock);
 		steps = KCTX_MAX_DEPTH - slots[ps].ko->depth + 1;
-		need = live_nodes + limbo_count() + steps + 8;
+		need = live_nodes + live_workers + limbo_count() + steps + 8;
 		if (cap_model >= 0 && cap_model < need) {
 			if (!write_long(CAP_PARAM, need))
 				fail(t, "writing " CAP_PARAM ": %s", strerror(errno));
@@ -1197,7 +1375,7 @@ static void op_chain(struct thr *t)
 
 static void op_state(struct thr *t)
 {
-	int si = pick_filled(t, -1, true);
+	int si = pick_filled(t, -1, true, PICK_CTX);
 	unsigned int extra = chance(t, 20) ? 8 * (1 + below(t, 8)) : 0;
 	bool garbage = chance(t, 10);
 
@@ -1218,7 +1396,7 @@ static void check_descendants(struct thr *t, int xi, struct kobj *x)
 	for (i = 0; i < nslots; i++) {
 		if (i != xi && pthread_mutex_trylock(&slots[i].lock))
 			continue;
-		if (slots[i].fd >= 0) {
+		if (slot_is(&slots[i], PICK_CTX)) {
 			pthread_mutex_lock(&model_lock);
 			below = descends_from(slots[i].ko, x, strict());
 			pthread_mutex_unlock(&model_lock);
@@ -1241,15 +1419,26 @@ static void op_cancel(struct thr *t)
 		struct kctx_cancel c;
 		unsigned char tail[32];
 	} b;
-	int si = pick_filled(t, -1, true), v = below(t, 5), r, e;
+	int si = pick_filled(t, -1, true, PICK_CTX), v = below(t, 5), r, e, hw = -1;
 	static const int32_t codes[] = { 0, -ECANCELED, -EIO, -EOWNERDEAD, -4095 };
+	bool wait = chance(t, 20);
 	struct kctx_state st;
 	struct kobj *x;
+	uint64_t left0 = 0;
+	int workers0 = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.c.size = sizeof(b.c) + (chance(t, 10) ? 8 : 0);
+	if (wait) {
+		/*
+		 * 0 only asks whether any work is attached; a wait of up to 2 ms
+		 * for work that only this thread could end times out.
+		 */
+		b.c.flags = KCTX_CANCEL_WAIT;
+		b.c.wait_ns = chance(t, 70) ? 0 : below(t, 2000000);
+	}
 	if (v > 0) {
-		b.c.flags = KCTX_CANCEL_CAUSE;
+		b.c.flags |= KCTX_CANCEL_CAUSE;
 		b.c.code = v == 4 ? -(int32_t)(1 + below(t, 4095)) : codes[below(t, 5)];
 		if (chance(t, 80)) {
 			b.c.user_cause = make_uc(t);
@@ -1261,12 +1450,17 @@ static void op_cancel(struct thr *t)
 		}
 	}
 	/* Our tagged causes carry the pid: only their counter goes in the digest. */
-	note(t, "cancel slot %d, flags %u, code %d, uc %s%#llx", si, b.c.flags, b.c.code,
-	     b.c.user_cause >> 56 == UC_TAG ? "ours " : "",
+	note(t, "cancel slot %d, flags %u, code %d, uc %s%#llx, wait %llu", si, b.c.flags,
+	     b.c.code, b.c.user_cause >> 56 == UC_TAG ? "ours " : "",
 	     (unsigned long long)(b.c.user_cause >> 56 == UC_TAG ?
-				  b.c.user_cause & 0xffffff : b.c.user_cause));
+				  b.c.user_cause & 0xffffff : b.c.user_cause),
+	     (unsigned long long)b.c.wait_ns);
 	if (si < 0)
 		return;
+	pthread_mutex_lock(&model_lock);
+	workers0 = slots[si].ko->workers;
+	left0 = slots[si].ko->workers_left;
+	pthread_mutex_unlock(&model_lock);
 	r = kioctl(t, slots[si].fd, KCTX_IOC_CANCEL, &b);
 	e = errno;
 	if (!slots[si].owner) {
@@ -1274,12 +1468,26 @@ static void op_cancel(struct thr *t)
 			fail(t, "cancel on a watch-only fd: %d/%s, want EPERM", r, strerror(e));
 		goto out;
 	}
-	if (r)
+	if (wait) {
+		/* The wait's answer is whether workers still count on it. */
+		pthread_mutex_lock(&model_lock);
+		hw = hup_want(slots[si].ko, workers0, left0);
+		if (r && e != ETIME)
+			fail(t, "cancel-wait: %s", strerror(e));
+		if (r && hw == 1)
+			fail(t, "cancel-wait: ETIME, with no worker attached at or below");
+		if (!r && hw == 0)
+			fail(t, "cancel-wait: 0, with %d worker%s attached at or below",
+			     slots[si].ko->workers, slots[si].ko->workers == 1 ? "" : "s");
+		pthread_mutex_unlock(&model_lock);
+		count(r ? &wait_etime : &wait_zero);
+	} else if (r) {
 		fail(t, "cancel: %s", strerror(e));
+	}
 	state_of(t, &slots[si], 0, false, &st);
 	if (cancellable_kind(st.kind) && !st.err)
 		fail(t, "live after KCTX_IOC_CANCEL returned");
-	if (b.c.flags && st.user_cause == b.c.user_cause &&
+	if ((b.c.flags & KCTX_CANCEL_CAUSE) && st.user_cause == b.c.user_cause &&
 	    (st.state & KCTX_STATE_USER_CAUSE) && b.c.user_cause >> 56 == UC_TAG) {
 		/* Ours won. */
 		if (st.err != -ECANCELED || st.cause != (b.c.code ?: -ECANCELED) ||
@@ -1299,7 +1507,7 @@ static void op_value(struct thr *t)
 		struct kctx_value v;
 		unsigned char tail[16];
 	} b;
-	int si = pick_filled(t, -1, true), k = below(t, NKEYS + 2), r, e;
+	int si = pick_filled(t, -1, true, PICK_CTX), k = below(t, NKEYS + 2), r, e;
 	struct kobj *ko;
 
 	memset(&b, 0, sizeof(b));
@@ -1333,7 +1541,7 @@ static void op_watch(struct thr *t)
 		struct kctx_watch w;
 		unsigned char tail[16];
 	} b;
-	int si = pick_filled(t, -1, true), di, fd, e;
+	int si = pick_filled(t, -1, true, PICK_CTX), di, fd, e;
 	struct kctx_state st;
 
 	memset(&b, 0, sizeof(b));
@@ -1362,16 +1570,16 @@ out:
 	unlock_slot(si);
 }
 
-static int attach(struct thr *t, int fd, int efd)
+static int attach_efd(struct thr *t, int fd, int efd)
 {
 	struct kctx_attach_eventfd a = { .size = sizeof(a), .eventfd = efd };
 
 	return kioctl(t, fd, KCTX_IOC_ATTACH_EVENTFD, &a);
 }
 
-static void op_attach(struct thr *t)
+static void op_attach_efd(struct thr *t)
 {
-	int si = pick_filled(t, -1, true), v = below(t, 10), ei = below(t, NEFD);
+	int si = pick_filled(t, -1, true, PICK_CTX), v = below(t, 10), ei = below(t, NEFD);
 	int efd = t->efd[ei], r, e;
 	uint64_t s0, n;
 	struct kobj *ko;
@@ -1388,7 +1596,7 @@ static void op_attach(struct thr *t)
 		efd = si >= 0 ? slots[si].fd : dev_fd;
 		break;
 	}
-	note(t, "attach slot %d, eventfd %d (variant %d)", si, efd, v);
+	note(t, "attach_efd slot %d, eventfd %d (variant %d)", si, efd, v);
 	if (si < 0)
 		return;
 	pthread_mutex_lock(&model_lock);
@@ -1396,7 +1604,7 @@ static void op_attach(struct thr *t)
 	known_done = ko->done;
 	pthread_mutex_unlock(&model_lock);
 	s0 = seq_next();
-	r = attach(t, slots[si].fd, efd);
+	r = attach_efd(t, slots[si].fd, efd);
 	e = errno;
 	if (!slots[si].owner) {
 		if (r != -1 || e != EPERM)
@@ -1423,6 +1631,349 @@ static void op_attach(struct thr *t)
 	unlock_slot(si);
 }
 
+/*
+ * A worker fd's fdinfo: its context's id, whether it is attached, and since
+ * when. False if it could not be read for want of an fd, which another
+ * thread's squeeze may cause.
+ */
+static bool worker_info(struct thr *t, int fd, uint64_t *id, int *attached, int64_t *since)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	long long sn;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0) {
+		if (mt && (errno == EMFILE || errno == ENFILE))
+			return false;
+		fail(t, "%s: %s", path, strerror(errno));
+	}
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		fail(t, "reading %s: %s", path, n ? strerror(errno) : "empty");
+	buf[n] = 0;
+	p = strstr(buf, "\nctx_id:");
+	if (!p || sscanf(p, "\nctx_id: %llu", &v) != 1)
+		fail(t, "%s has no ctx_id: \"%s\"", path, buf);
+	*id = v;
+	p = strstr(buf, "\nattached:");
+	if (!p || sscanf(p, "\nattached: %d", attached) != 1)
+		fail(t, "%s has no attached: \"%s\"", path, buf);
+	p = strstr(buf, "\nsince_ns:");
+	if (!p || sscanf(p, "\nsince_ns: %lld", &sn) != 1)
+		fail(t, "%s has no since_ns: \"%s\"", path, buf);
+	*since = sn;
+	return true;
+}
+
+/*
+ * Check the locked worker slot @s against the model, through fdinfo: its
+ * context, and whether it is attached. A detach is for good, so once one
+ * has returned it says 0 to everyone; while it says 1, only one thread in
+ * the parent knows that nothing is detaching it meanwhile. @since_lo and
+ * @since_hi, unless 0, bracket its attach.
+ */
+static void worker_check(struct thr *t, struct slot *s, int64_t since_lo, int64_t since_hi)
+{
+	struct wfile *wf = s->wf;
+	uint64_t id, s0;
+	int64_t since;
+	int a;
+
+	if (!have_fdinfo)
+		return;
+	s0 = seq_next();
+	if (!worker_info(t, s->fd, &id, &a, &since))
+		return;
+	pthread_mutex_lock(&model_lock);
+	if (id != wf->ko->id)
+		fail(t, "a worker of context %llu says ctx_id %llu",
+		     (unsigned long long)wf->ko->id, (unsigned long long)id);
+	if (a != 0 && a != 1)
+		fail(t, "a worker's fdinfo says attached %d", a);
+	if (a && wf->detached_seq && wf->detached_seq < s0)
+		fail(t, "a worker still attached after KCTX_IOC_DETACH returned");
+	if (strict() && a != !wf->detached_seq)
+		fail(t, "a worker's fdinfo says attached %d, yet it was %sdetached", a,
+		     wf->detached_seq ? "" : "never ");
+	pthread_mutex_unlock(&model_lock);
+	if (since_lo && (since < since_lo || since > since_hi))
+		fail(t, "a worker attached in [%lld, %lld] says since_ns %lld",
+		     (long long)since_lo, (long long)since_hi, (long long)since);
+}
+
+/* Check the locked slot @s against the model, whichever kind of fd it holds. */
+static void check_slot(struct thr *t, struct slot *s)
+{
+	struct kctx_state st;
+
+	if (s->wf)
+		worker_check(t, s, 0, 0);
+	else
+		state_of(t, s, 0, false, &st);
+}
+
+/*
+ * With one thread, before the worker @wf leaves: find a done context in a
+ * slot other than @avoid that only @wf holds back from EPOLLHUP, lock it,
+ * and watch it with a new edge-triggered epoll, which must report EPOLLIN
+ * alone so far. Then the worker's leaving must wake it with EPOLLHUP
+ * (drain_watch_end()): with nothing else to wake that watch, that is the
+ * wake-up of pollers when the count reaches zero. Returns the slot, or -1;
+ * *@ep gets the epoll fd.
+ */
+static int drain_watch(struct thr *t, const struct wfile *wf, int avoid, int *ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, out;
+	static uint64_t mark;
+	int i = -1, k, start, r;
+	const struct kobj *ko;
+	struct kobj *n;
+	bool ok = false;
+
+	if (!strict() || !wf->counted)
+		return -1;
+	/* Mark the nodes it counts on, once: chains may be KCTX_MAX_DEPTH long. */
+	pthread_mutex_lock(&model_lock);
+	mark++;
+	for (n = wf->ko; n; n = n->detached ? NULL : n->parent)
+		n->chain_mark = mark;
+	pthread_mutex_unlock(&model_lock);
+	start = below(t, nslots);
+	for (k = 0; k < nslots && !ok; k++) {
+		i = (start + k) % nslots;
+		if (i == avoid || pthread_mutex_trylock(&slots[i].lock))
+			continue;
+		if (slot_is(&slots[i], PICK_CTX)) {
+			pthread_mutex_lock(&model_lock);
+			ko = slots[i].ko;
+			ok = ko->chain_mark == mark && ko->done && ko->workers == 1;
+			pthread_mutex_unlock(&model_lock);
+		}
+		if (!ok)
+			pthread_mutex_unlock(&slots[i].lock);
+	}
+	if (!ok)
+		return -1;
+	*ep = epoll_create1(EPOLL_CLOEXEC);
+	if (*ep < 0)
+		fail(t, "epoll_create1: %s", strerror(errno));
+	ev.data.u64 = i;
+	if (epoll_ctl(*ep, EPOLL_CTL_ADD, slots[i].fd, &ev))
+		fail(t, "epoll_ctl: %s", strerror(errno));
+	r = epoll_wait(*ep, &out, 1, 0);
+	if (r != 1 || out.events != EPOLLIN)
+		fail(t, "slot %d, done, its last worker still attached: epoll_wait gives %d, "
+		     "events %#x; want EPOLLIN", i, r, r == 1 ? out.events : 0);
+	return i;
+}
+
+/* After the worker left: @ep, drain_watch()'s, was woken with EPOLLHUP. */
+static void drain_watch_end(struct thr *t, int i, int ep)
+{
+	struct epoll_event out;
+	int r;
+
+	if (i < 0)
+		return;
+	r = epoll_wait(ep, &out, 1, 0);
+	if (r != 1 || out.events != (EPOLLIN | EPOLLHUP))
+		fail(t, "slot %d: its last worker left, but epoll_wait gives %d, events %#x; "
+		     "want EPOLLIN | EPOLLHUP", i, r, r == 1 ? out.events : 0);
+	count(&drain_wakes);
+	close(ep);
+	unlock_slot(i);
+}
+
+/*
+ * A context slot, locked as pick_filled() does; with @worked, mostly one
+ * that workers count on, else mostly one not seen done: a context seen
+ * done only refuses workers, and most contexts are done soon.
+ */
+static int pick_live(struct thr *t, bool worked)
+{
+	int si = -1, k;
+	bool ok;
+
+	for (k = 0; k < 4; k++) {
+		si = pick_filled(t, -1, true, PICK_CTX);
+		if (si < 0)
+			return -1;
+		pthread_mutex_lock(&model_lock);
+		ok = worked ? slots[si].ko->workers > 0 : !slots[si].ko->done;
+		pthread_mutex_unlock(&model_lock);
+		if (ok || k == 3)
+			break;
+		unlock_slot(si);
+	}
+	return si;
+}
+
+/*
+ * KCTX_IOC_ATTACH on a context fd, owner or watch-only, into a new slot:
+ * refused with the context's error if it was seen done before the call,
+ * and ENOSPC exactly at the cap, which counts the worker like a context.
+ */
+static void op_attach(struct thr *t)
+{
+	struct {
+		struct kctx_attach a;
+		unsigned char tail[16];
+	} b;
+	int si, di, fd, e;
+	bool was_done = false;
+	int64_t bmono, amono;
+	struct kctx_state st;
+	struct wfile *wf;
+	struct kobj *ko;
+	int32_t err = 0;
+	uint64_t s0;
+
+	si = chance(t, 75) ? pick_live(t, false) : pick_filled(t, -1, true, PICK_CTX);
+	memset(&b, 0, sizeof(b));
+	b.a.size = sizeof(b.a) + (chance(t, 10) ? 8 * (1 + below(t, 2)) : 0);
+	di = pick_empty(t, si, false);
+	note(t, "attach slot %d into slot %d, size %u", si, di, b.a.size);
+	if (si < 0 || di < 0)
+		goto out;
+	bmono = now_ns(CLOCK_MONOTONIC);
+	s0 = seq_next();
+	pthread_mutex_lock(&model_lock);
+	ko = slots[si].ko;
+	/* Done is for good: seen done before the call, done at it. */
+	if (ko->done && ko->done_seq < s0) {
+		was_done = true;
+		err = ko->err;
+	} else if (ko->must_be_done && ko->must_seq < s0) {
+		was_done = true;	/* by its owner's close, or a deadline before */
+	}
+	pthread_mutex_unlock(&model_lock);
+	fd = kioctl(t, slots[si].fd, KCTX_IOC_ATTACH, &b);
+	e = errno;
+	amono = now_ns(CLOCK_MONOTONIC);
+	pthread_mutex_lock(&model_lock);
+	if (fd < 0) {
+		switch (e) {
+		case ENOSPC:
+			/* The charge comes first, done or not. */
+			count(&enospc_hits);
+			if (cap_model < 0 && strict())
+				fail(t, "attach: ENOSPC, but the cap is %ld", cap_orig);
+			if (strict() && live_nodes + live_workers + limbo_count() < cap_model)
+				fail(t, "attach: ENOSPC with %d contexts and %d workers alive (and "
+				     "%d a fired deadline may hold), below the cap of %ld",
+				     live_nodes, live_workers, nlimbo, cap_model);
+			break;
+		case ECANCELED:
+		case ETIMEDOUT:
+			count(&attach_refused);
+			if (was_done && err && -e != err)
+				fail(t, "attach to a context done with %d: %s", err, strerror(e));
+			break;
+		case EMFILE:
+			count(&emfile_hits);
+			if (!mt)
+				fail(t, "attach: EMFILE with fds to spare");
+			break;
+		default:
+			fail(t, "attach: %s", strerror(e));
+		}
+		pthread_mutex_unlock(&model_lock);
+		/* Refused as done: it is, and with that error, for good. */
+		if (e == ECANCELED || e == ETIMEDOUT) {
+			state_of(t, &slots[si], 0, false, &st);
+			if (st.err != -e)
+				fail(t, "attach refused with %s, yet the context's err is %d",
+				     strerror(e), st.err);
+		}
+		goto out;
+	}
+	if (was_done)
+		fail(t, "attached to a context seen done (err %d)", err);
+	if (strict() && cap_model >= 0 && live_nodes + live_workers >= cap_model)
+		fail(t, "attach succeeded with %d contexts and %d workers alive, at the cap "
+		     "of %ld", live_nodes, live_workers, cap_model);
+	wf = calloc(1, sizeof(*wf));
+	if (!wf) {
+		perror("fuzz: calloc");
+		_exit(2);
+	}
+	wf->ko = ko;
+	ko->refs++;
+	wf->pid = mypid;
+	wf_count(wf);
+	live_workers++;
+	slot_fill_worker(&slots[di], fd, wf);
+	pthread_mutex_unlock(&model_lock);
+	count(&attached_ok);
+	/* Close-on-exec always: exec ends the worker. */
+	check_cloexec(t, fd, true);
+	worker_check(t, &slots[di], bmono, amono);
+out:
+	unlock_slot(di);
+	unlock_slot(si);
+}
+
+/*
+ * KCTX_IOC_DETACH on a worker fd: the worker leaves for every copy of the
+ * fd, at once; again, it does nothing. The fd stays, attached to nothing.
+ */
+static void op_detach(struct thr *t)
+{
+	struct {
+		struct kctx_detach d;
+		unsigned char tail[16];
+	} b;
+	int si = -1, r, k, wi = -1, ep = -1;
+	struct wfile *wf;
+	bool first, counted;
+
+	/* Mostly one still attached. */
+	for (k = 0; k < 3; k++) {
+		si = pick_filled(t, -1, true, PICK_WORKER);
+		if (si < 0)
+			break;
+		pthread_mutex_lock(&model_lock);
+		counted = slots[si].wf->counted;
+		pthread_mutex_unlock(&model_lock);
+		if (counted || k == 2)
+			break;
+		unlock_slot(si);
+	}
+	memset(&b, 0, sizeof(b));
+	b.d.size = sizeof(b.d) + (chance(t, 10) ? 8 * (1 + below(t, 2)) : 0);
+	note(t, "detach slot %d, size %u", si, b.d.size);
+	if (si < 0)
+		return;
+	wf = slots[si].wf;
+	/* A fork child leaves the parent's workers alone (see child_ops). */
+	if (wf->pid != mypid)
+		goto out;
+	pthread_mutex_lock(&model_lock);
+	first = !wf->detached_seq;
+	pthread_mutex_unlock(&model_lock);
+	wi = drain_watch(t, wf, si, &ep);
+	pthread_mutex_lock(&model_lock);
+	wf_uncount(wf);
+	pthread_mutex_unlock(&model_lock);
+	r = kioctl(t, slots[si].fd, KCTX_IOC_DETACH, &b);
+	if (r)
+		fail(t, "detach: %d/%s", r, strerror(errno));
+	pthread_mutex_lock(&model_lock);
+	if (!wf->detached_seq)
+		wf->detached_seq = seq_next();
+	pthread_mutex_unlock(&model_lock);
+	drain_watch_end(t, wi, ep);
+	count(first ? &detached_ok : &detached_again);
+	worker_check(t, &slots[si], 0, 0);
+out:
+	unlock_slot(si);
+}
+
 static void op_poll(struct thr *t)
 {
 	static const short masks[] = {
@@ -1430,14 +1981,21 @@ static void op_poll(struct thr *t)
 		POLLIN | POLLOUT | POLLPRI | POLLRDNORM,
 	};
 	int n = 1 + below(t, 8), idx[8], k, m = 0, i, timeout = chance(t, 15) ? 1 : 0;
+	int workers0[8], hw;
+	uint64_t left0[8];
 	struct pollfd p[8];
-	bool done[8];
+	struct kobj *ko[8];
+	bool done[8], hup;
 	uint64_t s0;
-	short want;
+	short in;
 	struct kctx_state st;
 
 	for (k = 0; k < n; k++) {
-		idx[m] = pick_filled(t, -1, m == 0);
+		/* Now and then one that workers hold back from EPOLLHUP, first. */
+		if (m == 0 && chance(t, 30))
+			idx[m] = pick_live(t, true);
+		else
+			idx[m] = pick_filled(t, -1, m == 0, PICK_ANY);
 		for (i = 0; i < m && idx[m] >= 0; i++)
 			if (idx[i] == idx[m])	/* can't be: we hold it */
 				idx[m] = -1;
@@ -1451,49 +2009,80 @@ static void op_poll(struct thr *t)
 	note(t, "poll %d fds, timeout %d", m, timeout);
 	if (!m)
 		return;
+	pthread_mutex_lock(&model_lock);
 	for (k = 0; k < m; k++) {
-		pthread_mutex_lock(&model_lock);
-		done[k] = slots[idx[k]].ko->done;
-		pthread_mutex_unlock(&model_lock);
+		ko[k] = slots[idx[k]].ko;	/* NULL: a worker fd */
+		if (!ko[k])
+			continue;
+		done[k] = ko[k]->done;
+		workers0[k] = ko[k]->workers;
+		left0[k] = ko[k]->workers_left;
 	}
+	pthread_mutex_unlock(&model_lock);
 	s0 = seq_next();
 	if (poll(p, m, timeout) < 0) {
 		/* Another thread's squeeze may hold RLIMIT_NOFILE below @m. */
 		if (mt && errno == EINVAL)
-			return;
+			goto out;
 		fail(t, "poll: %s", strerror(errno));
 	}
 	for (k = 0; k < m; k++) {
+		if (!ko[k]) {
+			/*
+			 * The uapi says nothing of polling a worker fd; the
+			 * kernel must only not take it for a bad one.
+			 */
+			if (p[k].revents & (POLLNVAL | POLLERR))
+				fail(t, "poll of worker slot %d: revents %#x", idx[k],
+				     p[k].revents);
+			continue;
+		}
 		/*
-		 * No work is attached to the fuzzer's contexts, so done is
-		 * also drained: POLLHUP, which poll() reports unasked.
+		 * Done: POLLIN and POLLRDNORM, as asked, and POLLHUP, which
+		 * poll() reports unasked, once no work counts on it too.
 		 */
-		want = (p[k].events & (POLLIN | POLLRDNORM)) | POLLHUP;
-		if (p[k].revents & ~want)
+		in = p[k].events & (POLLIN | POLLRDNORM);
+		if (p[k].revents & ~(in | POLLHUP))
 			fail(t, "poll of slot %d: revents %#x for events %#x", idx[k],
 			     p[k].revents, p[k].events);
-		if (p[k].revents && p[k].revents != want)
-			fail(t, "poll of slot %d: revents %#x, want %#x", idx[k],
-			     p[k].revents, want);
+		if (p[k].revents && (p[k].revents & in) != in)
+			fail(t, "poll of slot %d: revents %#x, want %#x with or without "
+			     "POLLHUP", idx[k], p[k].revents, in);
 		if (p[k].revents) {
 			state_of(t, &slots[idx[k]], 0, false, &st);
 			if (!st.err)
 				fail(t, "poll of slot %d says done, KCTX_IOC_STATE live", idx[k]);
-		} else if (want && done[k]) {
-			pthread_mutex_lock(&model_lock);
-			if (slots[idx[k]].ko->done_seq < s0)
+		}
+		pthread_mutex_lock(&model_lock);
+		if (done[k] && ko[k]->done_seq < s0) {
+			if (in && !(p[k].revents & in))
 				fail(t, "poll of slot %d: not readable, but it was seen done",
 				     idx[k]);
+		} else if (!p[k].revents) {
+			/* Not known to be done when poll() looked. */
 			pthread_mutex_unlock(&model_lock);
+			continue;
 		}
+		hup = p[k].revents & POLLHUP;
+		hw = hup_want(ko[k], workers0[k], left0[k]);
+		if (hw == 1 && !hup)
+			fail(t, "poll of slot %d: done, no worker at or below, but revents %#x",
+			     idx[k], p[k].revents);
+		if (hw == 0 && hup)
+			fail(t, "poll of slot %d: POLLHUP, with %d worker%s attached at or "
+			     "below", idx[k], ko[k]->workers, ko[k]->workers == 1 ? "" : "s");
+		if (hw >= 0)
+			count(hup ? &hup_drained : &hup_held);
+		pthread_mutex_unlock(&model_lock);
 	}
+out:
 	for (k = 0; k < m; k++)
 		unlock_slot(idx[k]);
 }
 
 static void op_rw(struct thr *t)
 {
-	int si = pick_filled(t, -1, true), wr = chance(t, 50);
+	int si = pick_filled(t, -1, true, PICK_ANY), wr = chance(t, 50);
 	char buf[8] = { 0 };
 	ssize_t r;
 
@@ -1509,19 +2098,25 @@ static void op_rw(struct thr *t)
 
 static void op_close(struct thr *t)
 {
-	int si = pick_filled(t, -1, true);
+	int si = pick_filled(t, -1, true, PICK_ANY), wi = -1, ep = -1;
 
 	note(t, "close slot %d (fd %d)", si, si >= 0 ? slots[si].fd : -1);
 	if (si < 0)
 		return;
+	/*
+	 * A worker fd's last copy: its release wakes who waits for the
+	 * drain. (One thread: nobody else touches the model.)
+	 */
+	if (strict() && slots[si].wf && slots[si].wf->slots == 1)
+		wi = drain_watch(t, slots[si].wf, si, &ep);
 	slot_close(t, &slots[si]);
+	drain_watch_end(t, wi, ep);
 	unlock_slot(si);
 }
 
 static void op_dup(struct thr *t)
 {
-	int si = pick_filled(t, -1, true), di, v = below(t, 3), min = below(t, 600), fd;
-	struct kctx_state st;
+	int si = pick_filled(t, -1, true, PICK_ANY), di, v = below(t, 3), min = below(t, 600), fd;
 
 	di = pick_empty(t, si, false);
 	note(t, "dup slot %d into slot %d, variant %d, min %d", si, di, v, min);
@@ -1537,10 +2132,8 @@ static void op_dup(struct thr *t)
 			goto out;
 		fail(t, "dup: %s", strerror(errno));
 	}
-	pthread_mutex_lock(&model_lock);
-	slot_fill(&slots[di], fd, slots[si].ko, slots[si].owner);
-	pthread_mutex_unlock(&model_lock);
-	state_of(t, &slots[di], 0, false, &st);
+	slot_fill_copy(&slots[di], fd, &slots[si]);
+	check_slot(t, &slots[di]);
 out:
 	unlock_slot(di);
 	unlock_slot(si);
@@ -1607,10 +2200,9 @@ static void new_sockpair(struct thr *t)
 
 static void op_scm(struct thr *t)
 {
-	int si = pick_filled(t, -1, true), di[2] = { -1, -1 }, copies = 1 + below(t, 2);
+	int si = pick_filled(t, -1, true, PICK_ANY), di[2] = { -1, -1 }, copies = 1 + below(t, 2);
 	bool in_flight = chance(t, 10);
 	int fds[2], n, k;
-	struct kctx_state st;
 
 	if (t->sock[0] < 0)
 		new_sockpair(t);
@@ -1643,10 +2235,8 @@ static void op_scm(struct thr *t)
 			close(fds[k]);
 			continue;
 		}
-		pthread_mutex_lock(&model_lock);
-		slot_fill(&slots[di[k]], fds[k], slots[si].ko, slots[si].owner);
-		pthread_mutex_unlock(&model_lock);
-		state_of(t, &slots[di[k]], 0, false, &st);
+		slot_fill_copy(&slots[di[k]], fds[k], &slots[si]);
+		check_slot(t, &slots[di[k]]);
 	}
 out:
 	unlock_slot(di[1]);
@@ -1675,6 +2265,13 @@ static void __attribute__((noreturn)) child_main(struct thr *t, uint64_t cseed, 
 	mypid = getpid();
 	/* Write-held by the parent's thread, whose tid this is not. */
 	pthread_rwlock_init(&fork_lock, NULL);
+	/*
+	 * The parent's other threads may detach its workers while we look:
+	 * only the workers we attach are sure to count here.
+	 */
+	for (i = 0; i < nslots; i++)
+		if (slots[i].wf)
+			wf_uncount(slots[i].wf);
 	t->rng = cseed | 1;
 	n = 1 + below(t, 8);
 	for (i = 0; i < n; i++) {
@@ -1799,10 +2396,13 @@ out:
 	close(sv[0]);
 }
 
+/* In epoll's data: the slot held a worker fd (bit 31, above any slot index). */
+#define EP_WORKER	(1ULL << 31)
+
 static void op_epoll(struct thr *t)
 {
 	struct epoll_event ev, out[8];
-	int si = pick_filled(t, -1, true), v = below(t, 20), n, k, i;
+	int si = pick_filled(t, -1, true, PICK_ANY), v = below(t, 20), n, k, i;
 	struct kctx_state st;
 	uint32_t gen;
 
@@ -1815,8 +2415,14 @@ static void op_epoll(struct thr *t)
 	}
 	if (si >= 0 && t->ep >= 0) {
 		ev.events = EPOLLIN | (chance(t, 30) ? EPOLLET : 0);
-		ev.data.u64 = (uint64_t)slots[si].gen << 32 | si;
-		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, slots[si].fd, &ev) && errno != EEXIST)
+		ev.data.u64 = (uint64_t)slots[si].gen << 32 | si |
+			      (slots[si].wf ? EP_WORKER : 0);
+		/*
+		 * A worker fd has no poll of its own, which epoll refuses;
+		 * the uapi says nothing of it either way.
+		 */
+		if (epoll_ctl(t->ep, EPOLL_CTL_ADD, slots[si].fd, &ev) && errno != EEXIST &&
+		    !(slots[si].wf && errno == EPERM))
 			fail(t, "epoll_ctl: %s", strerror(errno));
 	}
 	unlock_slot(si);
@@ -1826,18 +2432,32 @@ static void op_epoll(struct thr *t)
 	if (n < 0)
 		fail(t, "epoll_wait: %s", strerror(errno));
 	for (k = 0; k < n; k++) {
+		if (out[k].data.u64 & EP_WORKER)
+			continue;
 		i = out[k].data.u64 & 0xffffffff;
 		gen = out[k].data.u64 >> 32;
-		/* Done and drained: nothing works for the fuzzer's contexts. */
-		if (out[k].events != (EPOLLIN | EPOLLHUP))
+		/* Done; and drained, or not, while a worker counts on it. */
+		if (out[k].events != EPOLLIN && out[k].events != (EPOLLIN | EPOLLHUP))
 			fail(t, "epoll: events %#x", out[k].events);
 		if (pthread_mutex_trylock(&slots[i].lock))
 			continue;
-		/* The same file still in the slot: then it is done. */
+		/*
+		 * The same file still in the slot: then it is done, and with
+		 * one thread, drained exactly when no worker counts on it
+		 * (epoll_wait() polls each ready file again as it reports it).
+		 */
 		if (slots[i].fd >= 0 && slots[i].gen == gen) {
 			state_of(t, &slots[i], 0, false, &st);
 			if (!st.err)
 				fail(t, "epoll says slot %d is done; KCTX_IOC_STATE, live", i);
+			pthread_mutex_lock(&model_lock);
+			if (strict() && !!(out[k].events & EPOLLHUP) != !slots[i].ko->workers)
+				fail(t, "epoll of slot %d: events %#x, %d worker%s at or below",
+				     i, out[k].events, slots[i].ko->workers,
+				     slots[i].ko->workers == 1 ? "" : "s");
+			if (strict())
+				count(out[k].events & EPOLLHUP ? &hup_drained : &hup_held);
+			pthread_mutex_unlock(&model_lock);
 		}
 		pthread_mutex_unlock(&slots[i].lock);
 	}
@@ -1880,13 +2500,17 @@ static const char *const mut_names[M_NR] = {
 	"no-cause-flag", "eventfd",
 };
 
-static const unsigned int cmd_size[] = {
+#define NCMDS	(KCTX_CMD_DETACH + 1)
+
+static const unsigned int cmd_size[NCMDS] = {
 	[KCTX_CMD_CREATE] = sizeof(struct kctx_create),
 	[KCTX_CMD_CANCEL] = sizeof(struct kctx_cancel),
 	[KCTX_CMD_STATE] = sizeof(struct kctx_state),
 	[KCTX_CMD_VALUE] = sizeof(struct kctx_value),
 	[KCTX_CMD_ATTACH_EVENTFD] = sizeof(struct kctx_attach_eventfd),
 	[KCTX_CMD_WATCH] = sizeof(struct kctx_watch),
+	[KCTX_CMD_ATTACH] = sizeof(struct kctx_attach),
+	[KCTX_CMD_DETACH] = sizeof(struct kctx_detach),
 };
 
 /* Which mutations apply to which command. */
@@ -1923,7 +2547,7 @@ static void op_bad(struct thr *t)
 {
 	enum { T_SLOT, T_DEV, T_EVENTFD, T_PIPE, T_BADFD } tgt;
 	unsigned char *buf = (unsigned char *)t->guard + 4096 - 256;	/* 256 bytes to the guard */
-	int si = -1, fd, nr = below(t, 6), m, r, e, want = 0, efd_variant = 0;
+	int si = -1, fd, nr = below(t, NCMDS), m, r, e, want = 0, efd_variant = 0;
 	unsigned long cmd;
 	unsigned int size, min;
 	void *arg = buf;
@@ -1941,7 +2565,9 @@ static void op_bad(struct thr *t)
 	else
 		tgt = T_BADFD;
 	if (tgt == T_SLOT) {
-		si = pick_filled(t, -1, true);
+		/* DETACH mostly where it belongs, to get past the fd's check. */
+		si = pick_filled(t, -1, true, nr == KCTX_CMD_DETACH && chance(t, 80) ?
+					      PICK_WORKER : PICK_ANY);
 		if (si < 0)
 			tgt = T_DEV;
 	}
@@ -1951,8 +2577,8 @@ static void op_bad(struct thr *t)
 	cmd = _IO(KCTX_TYPE, nr);
 	if (bad_cmd) {
 		switch (below(t, 4)) {
-		case 0:
-			cmd = _IO(KCTX_TYPE, 6 + below(t, 250));
+		case 0:		/* past the last command */
+			cmd = _IO(KCTX_TYPE, NCMDS + below(t, 256 - NCMDS));
 			break;
 		case 1:
 			cmd = _IO(KCTX_TYPE + 1 + below(t, 4), nr);
@@ -2014,7 +2640,7 @@ static void op_bad(struct thr *t)
 		want = EFAULT;
 		break;
 	case M_FLAGS: {
-		static const uint32_t ok_flags[] = {
+		static const uint32_t ok_flags[NCMDS] = {
 			[KCTX_CMD_CREATE] = KCTX_FD_NO_CLOEXEC | KCTX_CREATE_RELATIVE,
 			[KCTX_CMD_CANCEL] = KCTX_CANCEL_CAUSE | KCTX_CANCEL_WAIT,
 			[KCTX_CMD_WATCH] = KCTX_FD_NO_CLOEXEC,
@@ -2159,19 +2785,22 @@ static void op_bad(struct thr *t)
 		want = ENOTTY;
 	} else if (tgt == T_DEV && nr != KCTX_CMD_CREATE) {
 		want = ENOTTY;
+	} else if (tgt == T_SLOT && !!slots[si].wf != (nr == KCTX_CMD_DETACH)) {
+		/* A worker fd takes DETACH alone, and only a worker fd does. */
+		want = ENOTTY;
 	} else if (tgt == T_SLOT && !slots[si].owner &&
 		   (nr == KCTX_CMD_CREATE || nr == KCTX_CMD_CANCEL ||
 		    nr == KCTX_CMD_ATTACH_EVENTFD)) {
 		want = EPERM;
 	}
 	note(t, "bad %s cmd %#lx on %s %d (slot %d), size %u: want %s", mut_names[m],
-	     cmd, tgt == T_SLOT ? "slot fd" : tgt == T_DEV ? "dev" : "other fd", fd, si,
-	     size, strerrorname_np(want));
+	     cmd, tgt == T_SLOT ? (slots[si].wf ? "worker fd" : "slot fd") :
+	     tgt == T_DEV ? "dev" : "other fd", fd, si, size, strerrorname_np(want));
 	count(&bad_calls);
 	r = kioctl(t, fd, cmd, arg);
 	e = errno;
 	if (r >= 0) {
-		if (nr == KCTX_CMD_CREATE || nr == KCTX_CMD_WATCH)
+		if (nr == KCTX_CMD_CREATE || nr == KCTX_CMD_WATCH || nr == KCTX_CMD_ATTACH)
 			close(r);
 		fail(t, "a malformed call succeeded (%d)", r);
 	}
@@ -2274,11 +2903,17 @@ static void op_cap(struct thr *t)
 
 static void op_squeeze(struct thr *t)
 {
+	static const char *const what_names[] = { "create", "watch", "attach" };
 	struct kctx_create c = { .size = sizeof(c), .kind = KCTX_KIND_CANCEL };
 	struct kctx_watch w = { .size = sizeof(w) };
-	int si = pick_filled(t, -1, true), low, r, e, pdepth = 0;
-	bool watch = chance(t, 50) && si >= 0;
+	struct kctx_attach a = { .size = sizeof(a) };
+	int si = pick_filled(t, -1, true, PICK_CTX), low, r, e, pdepth = 0, v = below(t, 4);
+	enum { SQ_CREATE, SQ_WATCH, SQ_ATTACH } what;
+	bool watch;
 	struct rlimit squeezed;
+
+	what = si < 0 || v < 2 ? SQ_CREATE : v == 2 ? SQ_WATCH : SQ_ATTACH;
+	watch = what == SQ_WATCH;
 
 	/* Every kind: the context made before the fd fails must go too. */
 	c.kind = below(t, 4);
@@ -2286,8 +2921,8 @@ static void op_squeeze(struct thr *t)
 		c.flags = KCTX_CREATE_RELATIVE;
 		c.deadline_sec = 3600;
 	}
-	note(t, "squeeze, then %s slot %d (kind %u)", watch ? "watch" : "create", si, c.kind);
-	if (!watch && si >= 0 && slots[si].owner) {
+	note(t, "squeeze, then %s slot %d (kind %u)", what_names[what], si, c.kind);
+	if (what == SQ_CREATE && si >= 0 && slots[si].owner) {
 		pthread_mutex_lock(&model_lock);
 		pdepth = slots[si].ko->depth;
 		pthread_mutex_unlock(&model_lock);
@@ -2302,6 +2937,8 @@ static void op_squeeze(struct thr *t)
 		fail(t, "setrlimit: %s", strerror(errno));
 	if (watch)
 		r = kioctl(t, slots[si].fd, KCTX_IOC_WATCH, &w);
+	else if (what == SQ_ATTACH)
+		r = kioctl(t, slots[si].fd, KCTX_IOC_ATTACH, &a);
 	else
 		r = kioctl(t, si >= 0 && slots[si].owner ? slots[si].fd : dev_fd,
 			   KCTX_IOC_CREATE, &c);
@@ -2319,6 +2956,10 @@ static void op_squeeze(struct thr *t)
 	} else if (e == EMLINK && pdepth >= KCTX_MAX_DEPTH) {
 		/* Either check may come first. */
 		count(&emlink_hits);
+	} else if (what == SQ_ATTACH) {
+		/* The uapi doesn't say which of the fd, the cap and done comes first. */
+		if (e != ENOSPC && e != ECANCELED && e != ETIMEDOUT)
+			fail(t, "attach at RLIMIT_NOFILE: %s, want EMFILE", strerror(e));
 	} else if (!(e == ENOSPC && !watch)) {
 		fail(t, "at RLIMIT_NOFILE: %s, want EMFILE", strerror(e));
 	}
@@ -2345,8 +2986,14 @@ static void run_op(struct thr *t, enum op op)
 	case OP_WATCH:
 		op_watch(t);
 		break;
+	case OP_ATTACH_EFD:
+		op_attach_efd(t);
+		break;
 	case OP_ATTACH:
 		op_attach(t);
+		break;
+	case OP_DETACH:
+		op_detach(t);
 		break;
 	case OP_POLL:
 		op_poll(t);
@@ -2483,6 +3130,7 @@ static void run_phase(uint64_t s, long ops, int threads)
 	if (getrlimit(RLIMIT_NOFILE, &nofile))
 		setup_failed("getrlimit");
 	live_nodes = 0;
+	live_workers = 0;
 	nlimbo = 0;
 	per = ops / threads;
 	for (k = 0; k < threads; k++) {
@@ -2549,8 +3197,9 @@ static void run_phase(uint64_t s, long ops, int threads)
 		for (j = 0; j < OP_NR; j++)
 			total_counts[j] += thrs[k].counts[j];
 	}
-	if (live_nodes)
-		fail(t, "the model still counts %d contexts", live_nodes);
+	if (live_nodes || live_workers)
+		fail(t, "the model still counts %d contexts and %d workers", live_nodes,
+		     live_workers);
 	/* A fired deadline's walk may still be queued: give it 10 s. */
 	for (i = 0; i < 1000; i++) {
 		left = tree_after(id0, false);
@@ -2610,6 +3259,12 @@ static void run_phase(uint64_t s, long ops, int threads)
 	       " EMLINK %ld; %ld dives to KCTX_MAX_DEPTH\n",
 	       bad_calls, done_seen, born_done, descendants_checked, enospc_hits,
 	       emfile_hits, enomem_hits, emlink_hits, dives);
+	printf("fuzz: workers: %ld attached, %ld refused as done; %ld detached, %ld again;"
+	       " %ld released while attached; done contexts seen held from EPOLLHUP by a"
+	       " worker %ld, drained %ld; %ld woken with EPOLLHUP as their last worker"
+	       " left; cancel-waits %ld ETIME, %ld 0\n",
+	       attached_ok, attach_refused, detached_ok, detached_again, released_attached,
+	       hup_held, hup_drained, drain_wakes, wait_etime, wait_zero);
 	if (left == 0)
 		printf("fuzz: no context made in the run is left in the tree\n");
 	else
@@ -2621,6 +3276,8 @@ static void run_phase(uint64_t s, long ops, int threads)
 	pthread_rwlock_destroy(&fork_lock);
 	bad_calls = done_seen = born_done = descendants_checked = 0;
 	enospc_hits = emfile_hits = enomem_hits = emlink_hits = dives = 0;
+	attached_ok = attach_refused = detached_ok = detached_again = released_attached = 0;
+	hup_held = hup_drained = wait_etime = wait_zero = drain_wakes = 0;
 }
 
 static void usage(void)
@@ -2686,6 +3343,9 @@ int main(int argc, char **argv)
 	have_fail_nth = fd >= 0 && mark_caches();
 	if (fd >= 0)
 		close(fd);
+	have_fdinfo = access("/proc/self/fdinfo", F_OK) == 0;
+	if (!have_fdinfo)
+		printf("fuzz: no /proc/self/fdinfo; workers' fdinfo not checked\n");
 	cap_orig = read_long(CAP_PARAM);
 	if (cap_orig >= 0 && !write_long(CAP_PARAM, cap_orig))
 		cap_orig = -1;	/* not ours to set */

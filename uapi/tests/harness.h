@@ -11,6 +11,7 @@
 #define KCTX_TEST_HARNESS_H
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -254,6 +255,47 @@ static inline int kt_cancel(int fd, int32_t code, uint64_t user_cause)
 	};
 
 	return ioctl(fd, KCTX_IOC_CANCEL, &c);
+}
+
+/*
+ * Take out of a reading of /sys/kernel/debug/kctx/tree or of an fdinfo
+ * what changes by itself as time passes (a deadline's countdown, ages), so
+ * that two readings compare equal when nothing else changed.
+ */
+static inline void kt_strip_clocks(char *buf)
+{
+	static const char *const fields[] = {
+		" deadline_in_ns=", " age_ms=", " done_for_ms=", " age_ns=",
+		"\nage_ms:", "\ndone_for_ms:",
+	};
+	size_t i;
+	char *p, *q;
+
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		while ((p = strstr(buf, fields[i]))) {
+			/* A tree's field ends at a space; an fdinfo's line at its end. */
+			for (q = p + 1; *q && *q != '\n' && (*p == '\n' || *q != ' '); q++)
+				;
+			memmove(p, q, strlen(q) + 1);
+		}
+	}
+}
+
+/* KCTX_IOC_CANCEL with KCTX_CANCEL_WAIT: 0 or -errno. */
+static inline int kt_cancel_wait(int fd, uint64_t wait_ns)
+{
+	struct kctx_cancel c = { .size = sizeof(c), .flags = KCTX_CANCEL_WAIT, .wait_ns = wait_ns };
+
+	return ioctl(fd, KCTX_IOC_CANCEL, &c) ? -errno : 0;
+}
+
+/* What poll() reports for @fd now, asked for POLLIN. */
+static inline short kt_revents(int fd)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	ASSERT_GE(poll(&pf, 1, 0), 0);
+	return pf.revents;
 }
 
 static inline struct kctx_state kt_state(int fd)

@@ -147,19 +147,13 @@ TEST(largest_tree_the_cap_allows_cancels_and_frees_cleanly)
 	free(all);
 }
 
-/* /sys/kernel/debug/kctx/tree without deadline_in_ns=, which counts down. */
+/* /sys/kernel/debug/kctx/tree, without what counts by itself. */
 static void tree(char *buf, size_t size)
 {
-	char *p, *q;
-
 	if (kt_read_file("/sys/kernel/debug/kctx/tree", buf, size))
 		SKIP("no /sys/kernel/debug/kctx/tree");
 	ASSERT_TRUE(strlen(buf) < size - 1);
-	while ((p = strstr(buf, " deadline_in_ns="))) {
-		for (q = p + 1; *q && *q != ' ' && *q != '\n'; q++)
-			;
-		memmove(p, q, strlen(q) + 1);
-	}
+	kt_strip_clocks(buf);
 }
 
 /*
