@@ -57,6 +57,10 @@ int kctx_cancel(kctx_t *ctx);
 int kctx_cancel_cause(kctx_t *ctx, int64_t cause);
 int kctx_cancel_wait(kctx_t *ctx, int64_t cause, int64_t timeout_ns);
 
+/* Workers: what kctx_cancel_wait() waits for */
+int kctx_attach(kctx_t *ctx);
+int kctx_detach(kctx_t *ctx);
+
 /* State */
 int kctx_err(kctx_t *ctx);
 int kctx_cause(kctx_t *ctx, int64_t *cause);

@@ -33,6 +33,7 @@
 struct kctx {
 	int fd;			/* the context fd, or /dev/kctx for background */
 	int efd;		/* -1 until kctx_eventfd(); under lock */
+	int wfd;		/* the worker fd while attached, else -1; under lock */
 	int background;
 	pthread_mutex_t lock;	/* serialises kctx_eventfd()'s first call */
 };
@@ -64,6 +65,7 @@ static int handle_adopt(int fd, int background, kctx_t **out)
 	}
 	h->fd = fd;
 	h->efd = -1;
+	h->wfd = -1;
 	h->background = background;
 	pthread_mutex_init(&h->lock, NULL);
 	*out = h;
@@ -243,6 +245,46 @@ KCTX_EXPORT int kctx_cancel_wait(kctx_t *ctx, int64_t cause, int64_t timeout_ns)
 		if (r != -EINTR)
 			return r;
 	}
+}
+
+KCTX_EXPORT int kctx_attach(kctx_t *ctx)
+{
+	ERRNO_GUARD;
+	struct kctx_attach a = { .size = sizeof(a) };
+	int r = 0;
+
+	if (!ctx || ctx->background)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->wfd >= 0) {
+		r = -EALREADY;
+	} else {
+		r = xioctl(ctx->fd, KCTX_IOC_ATTACH, &a);
+		if (r >= 0) {
+			ctx->wfd = r;
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return r;
+}
+
+KCTX_EXPORT int kctx_detach(kctx_t *ctx)
+{
+	ERRNO_GUARD;
+	struct kctx_detach d = { .size = sizeof(d) };
+
+	if (!ctx || ctx->background)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->wfd >= 0) {
+		/* Leave now, even if a child forked since shares the fd. */
+		xioctl(ctx->wfd, KCTX_IOC_DETACH, &d);
+		close(ctx->wfd);
+		ctx->wfd = -1;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
 }
 
 KCTX_EXPORT int kctx_err(kctx_t *ctx)
@@ -502,6 +544,9 @@ KCTX_EXPORT void kctx_free(kctx_t *ctx)
 		return;
 	if (ctx->efd >= 0)
 		close(ctx->efd);
+	/* Only a close: a child forked since may still work as the worker. */
+	if (ctx->wfd >= 0)
+		close(ctx->wfd);
 	close(ctx->fd);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
