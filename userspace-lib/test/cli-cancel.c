@@ -161,6 +161,30 @@ TEST(cancel_wait_names_what_stays_then_sees_it_leave)
 	kctx_free(root);
 }
 
+/*
+ * kctx run is its command's worker: a cancel-wait above it lasts until the
+ * command's tree is gone. This command ignores SIGTERM, so it goes only
+ * at --kill-after's KILL.
+ */
+TEST(cancel_wait_waits_for_the_tree_of_kctx_run)
+{
+	kctx_t *root = new_root();
+	struct cli c;
+
+	setenv(KCTX_FD_ENV, "9", 1);
+	cli_pass_fd(root, 9);
+	cli_start(&c, "exec kctx run --kill-after 500ms -- sh -c "
+		      "\"trap '' TERM; echo ready; while :; do sleep 1; done\"");
+	cli_read_until(&c, "ready");
+	ASSERT_EQ(kctx_cancel_wait(root, 0, MS(100)), -ETIME);
+	ASSERT_OK(kctx_cancel_wait(root, 0, MS(10000)));
+	/* kctx left only after the KILL, and then exits at once. */
+	ASSERT_EQ(cli_finish(&c), 128 + SIGKILL);
+	ASSERT_GE(c.ns, MS(500));
+	unsetenv(KCTX_FD_ENV);
+	kctx_free(root);
+}
+
 TEST(cancel_wait_takes_a_duration)
 {
 	kctx_t *ctx = new_root();

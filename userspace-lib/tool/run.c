@@ -15,18 +15,36 @@
  * leads a process group of its own (unless --foreground), so that the
  * signal reaches whatever it started and never kctx itself. When kctx gets
  * SIGINT, SIGTERM, SIGHUP or SIGQUIT, it cancels the context with the
- * cause -EINTR and passes the signal on. When the command exits, the
- * context is cancelled: what the command left behind stops too.
+ * cause -EINTR and passes the signal on.
+ *
+ * A process group is easy to leave (setsid(), setpgid()), and then the
+ * signals miss what left. So where cgroup v2 allows, the command also runs
+ * in a cgroup of its own, kctx-run.PID below kctx's own cgroup: the child
+ * joins it before exec, so nothing the command starts can be outside it.
+ * The first signal still goes to the process group, for the command to
+ * clean up; the final kill (--kill-after's, and the one when the command
+ * has exited) is cgroup.kill, which misses nothing. kctx then waits until
+ * the cgroup is empty (cgroup.events), with a bound, and removes it.
+ * Without cgroup2, without the right to write there, or with --no-cgroup,
+ * the final kill goes where the first signal went: the process group, or
+ * with --foreground (the group is kctx's own) the command alone.
+ *
+ * When the command exits, what it left behind is killed, and then the
+ * context is cancelled, so that what else it started under it (kernel
+ * work, processes outside its tree holding the fd) stops too.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "tool.h"
@@ -46,21 +64,37 @@ static const char usage[] =
 "      --background      a child of the background even if $KCTX_FD is set\n"
 "      --foreground      leave CMD in kctx's process group, so that it can\n"
 "                        read the terminal; only CMD itself is signalled\n"
+"      --no-cgroup       no cgroup for CMD, even where kctx could make one\n"
 "  -h, --help            this help\n"
 "\n"
 "DUR is Go's syntax (1h30m, 1.5s, 250ms) or timeout(1)'s (a number of\n"
 "seconds, or one of s, m, h, d after it); 0 means no timeout. When kctx\n"
 "gets SIGINT, SIGTERM, SIGHUP or SIGQUIT (unless it was started with the\n"
 "signal ignored, as by nohup), it cancels the context (cause -EINTR) and\n"
-"passes the signal on to CMD. When CMD exits, the context is cancelled,\n"
-"so whatever CMD started under it stops too.\n"
+"passes the signal on to CMD.\n"
+"\n"
+"CMD runs in a cgroup v2 group of its own where kctx can make one (below\n"
+"kctx's own cgroup), else, or with --no-cgroup, only in a process group of\n"
+"its own (unless --foreground). The first signal goes to the process group.\n"
+"The final KILL (--kill-after's, and the one when CMD has exited) is a\n"
+"cgroup.kill where CMD has a cgroup, which stops everything CMD started,\n"
+"even what left the process group (setsid); kctx then waits until the group\n"
+"is empty and removes it. Without a cgroup, the final KILL goes to the\n"
+"process group (to CMD alone with --foreground). So when CMD exits,\n"
+"whatever it left running is killed; then the context is cancelled, so\n"
+"that what else CMD started under it stops too. kctx is attached to the\n"
+"context as a worker (kctx_attach(3)) until CMD's tree is gone, so that\n"
+"`kctx cancel --wait` on it waits for that.\n"
 "\n"
 "Options take their value as --timeout=DUR or --timeout DUR, -t5s or -t 5s.\n"
 "\n"
 "Exit status: CMD's (128+N if signal N killed it); 124 if the deadline\n"
 "passed (137 if CMD then needed KILL); 125 if kctx failed, or on a bad\n"
-"command line (as timeout(1)); 126 if CMD could not be executed; 127 if\n"
-"CMD was not found.\n";
+"command line (as timeout(1)), or if CMD's cgroup did not empty; 126 if\n"
+"CMD could not be executed; 127 if CMD was not found.\n";
+
+/* How long CMD's cgroup may take to empty after cgroup.kill. */
+#define CGROUP_EMPTY_MS	10000
 
 struct run {
 	kctx_t *ctx;
@@ -71,19 +105,249 @@ struct run {
 	int timed_out;
 	int killed;		/* SIGKILL was sent */
 	int64_t kill_at;	/* when to send SIGKILL; 0: not armed */
+	/* CMD's cgroup and its files; cg_dir < 0: none, a process group only */
+	int cg_dir, cg_procs, cg_kill, cg_events;
+	char cg_path[PATH_MAX];
 };
 
 static const int term_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
-/* In the child: the context fd as $KCTX_FD, then CMD. */
-static void __attribute__((noreturn)) exec_child(struct run *r, int inherited, char **cmd,
-						 const sigset_t *oldmask)
+/* Undo mountinfo's octal escapes (\040 for a space), in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = 0;
+}
+
+/*
+ * Where kctx's own cgroup is: the "0::PATH" line of /proc/self/cgroup,
+ * under a cgroup2 mount of /proc/self/mountinfo whose root holds PATH.
+ * -ENOENT without either (no cgroup2, or only v1 hierarchies).
+ */
+static int own_cgroup_dir(char *buf, size_t len)
+{
+	char *line = NULL, *path = NULL;
+	size_t cap = 0;
+	int rc = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0)
+		if (!strncmp(line, "0::/", 4)) {
+			line[strcspn(line, "\n")] = 0;
+			path = strdup(line + 3);
+			break;
+		}
+	fclose(f);
+	/* "/../x": outside our cgroup namespace, where no mount reaches. */
+	if (!path || !strncmp(path, "/..", 3))
+		goto out;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f) {
+		rc = -errno;
+		goto out;
+	}
+	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE ... */
+	while (getline(&line, &cap, f) > 0) {
+		char *sep = strstr(line, " - "), *field[5], *save = NULL, *rel;
+		size_t n;
+
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+			continue;
+		*sep = 0;
+		for (n = 0; n < 5; n++) {
+			field[n] = strtok_r(n ? NULL : line, " ", &save);
+			if (!field[n])
+				break;
+		}
+		if (n < 5)
+			continue;
+		unescape(field[3]);
+		unescape(field[4]);
+		if (!strcmp(field[3], "/"))
+			field[3][0] = 0;
+		n = strlen(field[3]);
+		if (strncmp(path, field[3], n) || (path[n] && path[n] != '/'))
+			continue;
+		rel = path + n;
+		if (snprintf(buf, len, "%s%s", field[4], strcmp(rel, "/") ? rel : "") < (int)len)
+			rc = 0;
+		else
+			rc = -ENAMETOOLONG;
+		break;
+	}
+	fclose(f);
+out:
+	free(line);
+	free(path);
+	return rc;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Close CMD's cgroup's fds: from here on, CMD has no cgroup to kctx. */
+static void cgroup_close(struct run *r)
+{
+	close_fd(&r->cg_procs);
+	close_fd(&r->cg_kill);
+	close_fd(&r->cg_events);
+	close_fd(&r->cg_dir);
+}
+
+/* Remove the empty cgroups below @fd, deepest first (what nested runs left). */
+static void rmdir_below(int fd)
+{
+	struct dirent *e;
+	DIR *d;
+	int sub;
+
+	fd = dup(fd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		rmdir_below(sub);
+		close(sub);
+		unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+/* Remove CMD's cgroup, and any below it. 0 or -errno; the fds stay open. */
+static int cgroup_rmdir(struct run *r)
+{
+	if (r->cg_dir >= 0)
+		rmdir_below(r->cg_dir);
+	return rmdir(r->cg_path) ? -errno : 0;
+}
+
+/*
+ * Make CMD's cgroup, kctx-run.PID below kctx's own, and open what kctx
+ * needs of it: cgroup.procs for the child to join, cgroup.kill (Linux
+ * 5.14) and cgroup.events. On any failure, nothing is left behind.
+ */
+static int cgroup_make(struct run *r)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	rc = own_cgroup_dir(dir, sizeof(dir));
+	if (rc)
+		return rc;
+	if (snprintf(r->cg_path, sizeof(r->cg_path), "%s/kctx-run.%d", dir,
+		     (int)getpid()) >= (int)sizeof(r->cg_path))
+		return -ENAMETOOLONG;
+	/* EEXIST: a killed kctx's with our pid; it is not ours to remove. */
+	if (mkdir(r->cg_path, 0755))
+		return -errno;
+	r->cg_dir = open(r->cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->cg_dir >= 0) {
+		r->cg_procs = openat(r->cg_dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		r->cg_kill = openat(r->cg_dir, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+		r->cg_events = openat(r->cg_dir, "cgroup.events", O_RDONLY | O_CLOEXEC);
+	}
+	if (r->cg_dir < 0 || r->cg_procs < 0 || r->cg_kill < 0 || r->cg_events < 0) {
+		rc = -errno;
+		cgroup_rmdir(r);
+		cgroup_close(r);
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * After the fork: did the child get into CMD's cgroup? It says so on
+ * @report before exec. If it did not (EBUSY, EOPNOTSUPP, EACCES...), the
+ * cgroup goes and CMD has only its process group. Should the child die
+ * before saying, rmdir tells: it fails (EBUSY) only if the child got in.
+ */
+static void cgroup_joined(struct run *r, int report)
+{
+	ssize_t n;
+	int err = -1;
+
+	do
+		n = read(report, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	if (n == sizeof(err) && !err)
+		return;
+	if (cgroup_rmdir(r) != -EBUSY)
+		cgroup_close(r);
+}
+
+/*
+ * Wait until CMD's cgroup is empty: the kernel notifies a change of
+ * cgroup.events as POLLPRI, after which it is read again. -ETIMEDOUT if
+ * it is still populated CGROUP_EMPTY_MS later (a process stuck in the
+ * kernel, say).
+ */
+static int cgroup_wait_empty(struct run *r)
+{
+	int64_t end = monotonic_ns() + (int64_t)CGROUP_EMPTY_MS * 1000000, left;
+	struct pollfd pfd = { .fd = r->cg_events, .events = POLLPRI };
+	char buf[256];
+	ssize_t n;
+
+	for (;;) {
+		/* Reading it arms the next notification: read, then poll. */
+		n = pread(r->cg_events, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			return -errno;
+		buf[n] = 0;
+		if (strstr(buf, "populated 0\n"))
+			return 0;
+		left = end - monotonic_ns();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)((left + 999999) / 1000000)) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* In the child: the context fd as $KCTX_FD, CMD's cgroup, then CMD. */
+static void __attribute__((noreturn)) exec_child(struct run *r, int inherited, int report,
+						 char **cmd, const sigset_t *oldmask)
 {
 	int fd = kctx_fd(r->ctx), err;
 	char num[16];
 
 	if (!r->foreground)
 		setpgid(0, 0);
+	/*
+	 * Into the cgroup before exec, so that nothing CMD starts can be
+	 * outside it. A report that can't be made reads as EOF there: CMD
+	 * does not run, rather than run with the parent unsure of its cgroup.
+	 */
+	if (r->cg_procs >= 0) {
+		err = write(r->cg_procs, "0", 1) == 1 ? 0 : errno;
+		if (write(report, &err, sizeof(err)) != sizeof(err))
+			_exit(EXIT_INTERNAL);
+	}
 	if (inherited >= 0 && inherited != fd)
 		close(inherited);
 	if (fcntl(fd, F_SETFD, 0) < 0)
@@ -108,6 +372,20 @@ static void signal_cmd(struct run *r, int sig)
 		r->killed = 1;
 }
 
+/*
+ * The final KILL, at --kill-after and once CMD has exited: cgroup.kill
+ * where CMD has a cgroup, as nothing CMD started can have left it; else
+ * as signal_cmd() does it (with --foreground CMD alone: its group is
+ * kctx's, and a zombie ignores signals).
+ */
+static void kill_cmd(struct run *r)
+{
+	if (r->cg_dir >= 0 && write(r->cg_kill, "1", 1) == 1)
+		r->killed = 1;
+	else
+		signal_cmd(r, SIGKILL);
+}
+
 /* The context is done: tell CMD, and arm --kill-after. */
 static void context_done(struct run *r)
 {
@@ -117,12 +395,11 @@ static void context_done(struct run *r)
 		r->kill_at = monotonic_ns() + (int64_t)r->kill_after;
 }
 
-static int status_of(int st)
-{
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Wait for CMD, the context and signals; return kctx's exit status. */
+/*
+ * Wait for CMD, the context and signals; return kctx's exit status. CMD
+ * is left a zombie (WNOWAIT), so that until stop_tree() reaps it, its pid
+ * and process group id can't be reused by a process we must not kill.
+ */
 static int supervise(struct run *r, int sfd)
 {
 	struct pollfd pfd[2] = {
@@ -130,15 +407,16 @@ static int supervise(struct run *r, int sfd)
 		{ .fd = kctx_fd(r->ctx), .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	int done = 0, st, timeout;
-	pid_t w;
+	int done = 0, timeout;
+	siginfo_t info;
 
 	for (;;) {
-		w = waitpid(r->child, &st, WNOHANG);
-		if (w == r->child)
-			break;
-		if (w < 0 && errno != EINTR) {
-			tool_error("waitpid: %s", strerror(errno));
+		info.si_pid = 0;
+		if (!waitid(P_PID, (id_t)r->child, &info, WEXITED | WNOHANG | WNOWAIT)) {
+			if (info.si_pid == r->child)
+				break;
+		} else if (errno != EINTR) {
+			tool_error("waitid: %s", strerror(errno));
 			return EXIT_INTERNAL;
 		}
 		timeout = -1;
@@ -146,7 +424,7 @@ static int supervise(struct run *r, int sfd)
 			int64_t left = r->kill_at - monotonic_ns();
 
 			if (left <= 0) {
-				signal_cmd(r, SIGKILL);
+				kill_cmd(r);
 				continue;
 			}
 			timeout = (int)((left + 999999) / 1000000);
@@ -177,10 +455,40 @@ static int supervise(struct run *r, int sfd)
 	}
 	if (r->timed_out)
 		return r->killed ? 128 + SIGKILL : EXIT_TIMEDOUT;
-	return status_of(st);
+	return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
 }
 
-enum { OPT_BACKGROUND = 256, OPT_FOREGROUND };
+/*
+ * CMD has exited, or supervise() failed with CMD maybe still running:
+ * kill what is left, reap CMD, and where CMD has a cgroup, wait until it
+ * is empty and remove it. 0, or EXIT_INTERNAL if the cgroup did not empty
+ * or can't be removed (which kctx says).
+ */
+static int stop_tree(struct run *r)
+{
+	int st, rc;
+
+	kill_cmd(r);
+	while (waitpid(r->child, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r->cg_dir < 0)
+		return 0;
+	rc = cgroup_wait_empty(r);
+	if (rc == -ETIMEDOUT) {
+		tool_error("%s: still populated %d s after cgroup.kill", r->cg_path,
+			   CGROUP_EMPTY_MS / 1000);
+	} else if (rc) {
+		tool_error("%s/cgroup.events: %s", r->cg_path, strerror(-rc));
+	} else {
+		rc = cgroup_rmdir(r);
+		if (rc)
+			tool_error("cannot remove %s: %s", r->cg_path, strerror(-rc));
+	}
+	cgroup_close(r);
+	return rc ? EXIT_INTERNAL : 0;
+}
+
+enum { OPT_BACKGROUND = 256, OPT_FOREGROUND, OPT_NO_CGROUP };
 
 static const struct option options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -188,15 +496,20 @@ static const struct option options[] = {
 	{ "kill-after", required_argument, NULL, 'k' },
 	{ "background", no_argument, NULL, OPT_BACKGROUND },
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 int cmd_run(int argc, char **argv)
 {
-	struct run r = { .sig = SIGTERM, .child = -1 };
+	struct run r = {
+		.sig = SIGTERM, .child = -1,
+		.cg_dir = -1, .cg_procs = -1, .cg_kill = -1, .cg_events = -1,
+	};
 	uint64_t timeout = 0;
-	int background = 0, inherited = -1, sfd, i, rc, c;
+	int background = 0, no_cgroup = 0, inherited = -1, report[2] = { -1, -1 };
+	int sfd, i, rc, c;
 	size_t j;
 	kctx_t *parent;
 	sigset_t mask, oldmask;
@@ -214,6 +527,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_FOREGROUND:
 			r.foreground = 1;
+			break;
+		case OPT_NO_CGROUP:
+			no_cgroup = 1;
 			break;
 		case 't':
 		case 'k':
@@ -266,6 +582,17 @@ int cmd_run(int argc, char **argv)
 		tool_error("cannot create a context: %s", kctx_strerror(rc));
 		return EXIT_INTERNAL;
 	}
+	/*
+	 * kctx is the worker that stands for CMD's tree, which it outlives:
+	 * a cancel-wait on the context waits until that tree is gone. A
+	 * context born done refuses it, and CMD is stopped at once anyway.
+	 */
+	rc = kctx_attach(r.ctx);
+	if (rc && rc != kctx_err(r.ctx)) {
+		tool_error("cannot attach to the context as its worker: %s", kctx_strerror(rc));
+		kctx_free(r.ctx);
+		return EXIT_INTERNAL;
+	}
 
 	/*
 	 * Signals arrive through sfd from here on; CMD gets the old mask. A
@@ -286,20 +613,45 @@ int cmd_run(int argc, char **argv)
 		kctx_free(r.ctx);
 		return EXIT_INTERNAL;
 	}
+	/* A cgroup where we can; silently none where we can't. */
+	if (!no_cgroup && !cgroup_make(&r) && pipe2(report, O_CLOEXEC)) {
+		cgroup_rmdir(&r);
+		cgroup_close(&r);
+	}
 	r.child = fork();
 	if (r.child < 0) {
 		tool_error("fork: %s", strerror(errno));
+		if (r.cg_dir >= 0) {
+			cgroup_rmdir(&r);
+			cgroup_close(&r);
+			close_fd(&report[0]);
+			close_fd(&report[1]);
+		}
+		close(sfd);
 		kctx_free(r.ctx);
 		return EXIT_INTERNAL;
 	}
 	if (r.child == 0)
-		exec_child(&r, inherited, argv + i, &oldmask);
+		exec_child(&r, inherited, report[1], argv + i, &oldmask);
 	/* As the child does: whichever runs first, the group exists at once. */
 	if (!r.foreground)
 		setpgid(r.child, r.child);
+	if (r.cg_dir >= 0) {
+		close(report[1]);
+		cgroup_joined(&r, report[0]);
+		close(report[0]);
+	}
 
 	rc = supervise(&r, sfd);
-	/* CMD is gone: whatever it started under the context stops now. */
+	rc = stop_tree(&r) ?: rc;
+	/*
+	 * CMD's tree is gone: CMD is reaped, and nothing it started is left
+	 * in its cgroup (or, without one, in its process group). What can
+	 * still hold the context is kernel work and processes outside the
+	 * tree (the fd sent over a socket, a setsid() without a cgroup): the
+	 * cancel is for them. A cancel-wait sees CMD's work done now.
+	 */
+	kctx_detach(r.ctx);
 	kctx_cancel(r.ctx);
 	kctx_free(r.ctx);
 	close(sfd);
