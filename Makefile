@@ -44,7 +44,7 @@ help:
 demo:
 	$(Q)/build-userspace
 	$(Q)/run-vm --kernel stock --quiet-boot --add $(Q)/demo.sh \
-		--add build/userspace/pump-demo -- demo.sh
+		--add build/userspace/pump-demo --add build/userspace/shutdown-demo -- demo.sh
 
 check:
 	$(Q)/check

@@ -19,6 +19,9 @@ grep '^kctx ' /proc/modules
 step "userspace cancellation reaching kernel I/O (pump-demo)"
 pump-demo
 
+step "graceful shutdown: cancel, then wait for kernel threads and processes (shutdown-demo)"
+shutdown-demo
+
 step "unloading the example consumer and kctx"
 rmmod kctx_pump
 rmmod kctx

@@ -24,51 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/kctx.h>
+#include "demo.h"
 #include "kctx_pump.h"
 
 #define DEADLINE_MS	300
-
-static long long t0;
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static double since_ms(void)
-{
-	return (now_ns() - t0) / 1e6;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "pump-demo: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int create(int parent, struct kctx_create c, const char *what)
-{
-	int fd;
-
-	c.size = sizeof(c);
-	fd = ioctl(parent, KCTX_IOC_CREATE, &c);
-	if (fd < 0)
-		die(what);
-	return fd;
-}
-
-static struct kctx_state state(int fd)
-{
-	struct kctx_state st = { .size = sizeof(st) };
-
-	if (ioctl(fd, KCTX_IOC_STATE, &st))
-		die("KCTX_IOC_STATE");
-	return st;
-}
 
 struct watcher {
 	int efd;
@@ -103,6 +62,7 @@ int main(void)
 	char buf[64];
 	ssize_t n;
 
+	demo_name = "pump-demo";
 	setvbuf(stdout, NULL, _IONBF, 0);
 	dev = open(KCTX_DEVICE, O_RDWR | O_CLOEXEC);
 	if (dev < 0)
