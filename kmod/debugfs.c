@@ -5,7 +5,9 @@
  * how long it has been done, the work attached below it and whether that
  * work has leaked (work.c), and where it was made; under it, one line for
  * each piece of work attached to it, as the stragglers file names them.
- * (That neighbour, stragglers, is work.c's.)
+ * Done contexts have left the tree; those that still have work attached
+ * follow the walk, found through that work, each line with its parent's
+ * id. (The stragglers file is work.c's.)
  *
  * The walk reads each list under RCU and takes no node lock, so it is a
  * snapshot only in the loose sense: a node cancelled during the walk may
@@ -33,11 +35,13 @@
 
 static struct dentry *kctx_debugfs_dir;
 
-/* @held: whether the walk holds one of @ctx's references, not to be shown. */
-static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
-			       unsigned int depth, bool held)
+/*
+ * @ctx's line, @indent spaces in. @held: whether the walk holds one of
+ * @ctx's references, not to be shown.
+ */
+static void kctx_tree_show_line(struct seq_file *m, const struct kctx *ctx,
+				unsigned int depth, unsigned int indent, bool held)
 {
-	unsigned int indent = min(depth, KCTX_TREE_MAX_INDENT) * 2;
 	unsigned int workers = atomic_read(&ctx->workers);
 	int err = kctx_err(ctx);
 
@@ -53,7 +57,7 @@ static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 		seq_putc(m, '\n');
 		return;
 	}
-	seq_printf(m, " age_ms=%u", kctx_age_ms(ctx));
+	seq_printf(m, " parent=%llu age_ms=%u", ctx->parent->id, kctx_age_ms(ctx));
 	if (err)
 		seq_printf(m, " done_for_ms=%u", kctx_done_for_ms(ctx));
 	if (workers)
@@ -63,7 +67,21 @@ static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
 	if (ctx->site)
 		seq_printf(m, " site=%pS", (void *)ctx->site);
 	seq_putc(m, '\n');
-	/* What is attached to this node itself, one line each, as stragglers. */
+}
+
+/* A done context's line, out of the tree: at no indent, at its own depth. */
+static void kctx_tree_show_done(struct seq_file *m, const struct kctx *ctx)
+{
+	kctx_tree_show_line(m, ctx, ctx->depth, 0, false);
+}
+
+/* @ctx's line, and one line for each piece of work attached to it. */
+static void kctx_tree_show_one(struct seq_file *m, const struct kctx *ctx,
+			       unsigned int depth, bool held)
+{
+	unsigned int indent = min(depth, KCTX_TREE_MAX_INDENT) * 2;
+
+	kctx_tree_show_line(m, ctx, depth, indent, held);
 	kctx_work_show(m, ctx, indent + 4);
 }
 
@@ -136,6 +154,7 @@ static int kctx_tree_show(struct seq_file *m, void *unused)
 		up = kctx_up(up);
 		kctx_put(ctx);
 	}
+	kctx_work_show_done(m, kctx_tree_show_done, KCTX_TREE_MAX_LINES);
 	return 0;
 }
 

@@ -298,6 +298,47 @@ void kctx_work_show(struct seq_file *m, const struct kctx *ctx, unsigned int ind
 EXPORT_SYMBOL_IF_KUNIT(kctx_work_show);
 
 /**
+ * kctx_work_show_done() - list the work still attached to done contexts
+ * @m: the file
+ * @show_ctx: prints one context's line
+ * @max: the most records to list
+ *
+ * A done context has left the tree, so a walk of the tree can't find it,
+ * nor the work that outlived it, which is what a leak hunter looks for.
+ * The list of attached work still leads there: each record whose context
+ * is done is listed after its context's line.
+ *
+ * Context: Process context; takes a mutex.
+ */
+void kctx_work_show_done(struct seq_file *m,
+			 void (*show_ctx)(struct seq_file *m, const struct kctx *ctx),
+			 unsigned int max)
+{
+	ktime_t now = ktime_get();
+	struct kctx_straggler s;
+	struct kctx_work *w;
+	unsigned int n = 0;
+
+	mutex_lock(&kctx_works_lock);
+	list_for_each_entry(w, &kctx_works, node) {
+		cond_resched();
+		if (!kctx_err(w->ctx))
+			continue;
+		if (n++ == max) {
+			seq_puts(m, "... (truncated)\n");
+			break;
+		}
+		if (n == 1)
+			seq_puts(m, "# done, with work still attached:\n");
+		show_ctx(m, w->ctx);
+		kctx_straggler_fill(&s, w, now);
+		kctx_straggler_print(m, &s, 4);
+	}
+	mutex_unlock(&kctx_works_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(kctx_work_show_done);
+
+/**
  * kctx_work_leaked() - whether a context's work has outlived it too long
  * @ctx: the context
  *

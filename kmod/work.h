@@ -22,6 +22,9 @@ int kctx_work_wait(struct kctx *ctx, u64 timeout_ns, unsigned int state);
 int kctx_work_drain(struct kctx *ctx, int cause, u64 timeout_ns, bool user);
 int kctx_stragglers_show(struct seq_file *m, void *v);
 void kctx_work_show(struct seq_file *m, const struct kctx *ctx, unsigned int indent);
+void kctx_work_show_done(struct seq_file *m,
+			 void (*show_ctx)(struct seq_file *m, const struct kctx *ctx),
+			 unsigned int max);
 bool kctx_work_leaked(const struct kctx *ctx);
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -439,6 +439,33 @@ static void the_tree_names_attached_work_and_flags_it_once_leaked(struct kunit *
 	kctx_put(ctx);
 }
 
+static void show_id(struct seq_file *m, const struct kctx *ctx)
+{
+	seq_printf(m, "%llu\n", ctx->id);
+}
+
+/* A cancel unlinks a context; the work that outlives it is still listed. */
+static void the_tree_lists_work_still_attached_to_done_contexts(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct worker *w = worker_start(test, ctx, false);
+	struct seq_file m = { .size = PAGE_SIZE };
+	char want[64];
+
+	m.buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	kctx_work_show_done(&m, show_id, 16);
+	snprintf(want, sizeof(want), "\n    ctx=%llu pid=%d ", ctx->id, task_pid_nr(w->t.task));
+	KUNIT_EXPECT_NULL_MSG(test, strstr(m.buf, want), "%s", m.buf);	/* live */
+	kctx_cancel(ctx);
+	kctx_work_show_done(&m, show_id, 16);
+	snprintf(want, sizeof(want), "%llu\n    ctx=%llu pid=%d ", ctx->id, ctx->id,
+		 task_pid_nr(w->t.task));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(m.buf, want), "%s", m.buf);
+	worker_release(test, w);
+	kctx_put(ctx);
+}
+
 static struct kunit_case kctx_cancel_wait_cases[] = {
 	KUNIT_CASE(returns_at_once_with_nothing_attached),
 	KUNIT_CASE(waits_until_a_bound_thread_unbinds),
@@ -454,6 +481,7 @@ static struct kunit_case kctx_cancel_wait_cases[] = {
 	KUNIT_CASE(a_worker_file_leaves_at_its_release),
 	KUNIT_CASE(a_worker_file_is_refused_on_a_done_context),
 	KUNIT_CASE(the_tree_names_attached_work_and_flags_it_once_leaked),
+	KUNIT_CASE(the_tree_lists_work_still_attached_to_done_contexts),
 	{}
 };
 
