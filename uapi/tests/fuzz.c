@@ -484,6 +484,24 @@ static int limbo_count(void)
 }
 
 /*
+ * A create or attach (@what) failed with ENOSPC: count it, and check it
+ * against the cap. Every node is charged until it is freed, and every
+ * worker until its fd's last copy is closed. Under model_lock.
+ */
+static void check_enospc(struct thr *t, const char *what)
+{
+	count(&enospc_hits);
+	if (!strict())
+		return;
+	if (cap_model < 0)
+		fail(t, "%s: ENOSPC, but the cap is %ld", what, cap_orig);
+	if (live_nodes + live_workers + limbo_count() < cap_model)
+		fail(t, "%s: ENOSPC with %d contexts and %d workers alive (and %d a fired "
+		     "deadline may hold), below the cap of %ld", what, live_nodes,
+		     live_workers, nlimbo, cap_model);
+}
+
+/*
  * Drop a reference; free what nobody holds any more, up the chain.
  * A linked node whose effective deadline has just passed may be held,
  * after its fds are gone, by a deadline timer that fired (its own, or an
@@ -1151,14 +1169,7 @@ static bool do_create(struct thr *t, const char *what, uint32_t kind, int ps, bo
 	if (fd < 0) {
 		switch (e) {
 		case ENOSPC:
-			count(&enospc_hits);
-			if (cap_model < 0 && strict())
-				fail(t, "ENOSPC, but the cap is %ld", cap_orig);
-			/* Every node is charged until it is freed. */
-			if (strict() && live_nodes + live_workers + limbo_count() < cap_model)
-				fail(t, "ENOSPC with %d contexts and %d workers alive (and %d a "
-				     "fired deadline may hold), below the cap of %ld", live_nodes,
-				     live_workers, nlimbo, cap_model);
+			check_enospc(t, "create");
 			break;
 		case EMLINK:
 			count(&emlink_hits);
@@ -1860,13 +1871,7 @@ static void op_attach(struct thr *t)
 		switch (e) {
 		case ENOSPC:
 			/* The charge comes first, done or not. */
-			count(&enospc_hits);
-			if (cap_model < 0 && strict())
-				fail(t, "attach: ENOSPC, but the cap is %ld", cap_orig);
-			if (strict() && live_nodes + live_workers + limbo_count() < cap_model)
-				fail(t, "attach: ENOSPC with %d contexts and %d workers alive (and "
-				     "%d a fired deadline may hold), below the cap of %ld",
-				     live_nodes, live_workers, nlimbo, cap_model);
+			check_enospc(t, "attach");
 			break;
 		case ECANCELED:
 		case ETIMEDOUT:
