@@ -7,6 +7,7 @@
 #define KCTX_DEMO_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,18 @@ static void die(const char *what)
 {
 	fprintf(stderr, "%s: %s: %s\n", demo_name, what, strerror(errno));
 	exit(1);
+}
+
+/* @path opened with @flags, close-on-exec; dies if it can't be. */
+static int open_or_die(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "%s: open %s: %s\n", demo_name, path, strerror(errno));
+		exit(1);
+	}
+	return fd;
 }
 
 static int create(int parent, struct kctx_create c, const char *what)

@@ -64,9 +64,7 @@ int main(void)
 
 	demo_name = "pump-demo";
 	setvbuf(stdout, NULL, _IONBF, 0);
-	dev = open(KCTX_DEVICE, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		die("open " KCTX_DEVICE);
+	dev = open_or_die(KCTX_DEVICE, O_RDWR);
 
 	puts("1. a context tree with a deadline");
 	t0 = now_ns();
@@ -80,9 +78,7 @@ int main(void)
 	       (unsigned long long)state(job).id, since_ms());
 
 	puts("2. a kernel pump job under the job context");
-	pump = open(KCTX_PUMP_DEVICE, O_RDWR | O_CLOEXEC);
-	if (pump < 0)
-		die("open " KCTX_PUMP_DEVICE);
+	pump = open_or_die(KCTX_PUMP_DEVICE, O_RDWR);
 	if (pipe(in) || pipe(out))
 		die("pipe");
 	start.ctx_fd = job;

@@ -38,10 +38,8 @@ static int cancel_wait(int ctx, unsigned long long wait_ns)
 static int pool_thread(int job)
 {
 	struct kctx_pump_start s = { .size = sizeof(s), .ctx_fd = job };
-	int pump = open(KCTX_PUMP_DEVICE, O_RDWR | O_CLOEXEC), in[2], out[2];
+	int pump = open_or_die(KCTX_PUMP_DEVICE, O_RDWR), in[2], out[2];
 
-	if (pump < 0)
-		die("open " KCTX_PUMP_DEVICE);
 	if (pipe(in) || pipe(out))
 		die("pipe");
 	s.in_fd = in[0];
@@ -93,11 +91,9 @@ static pid_t worker(int job, const char *comm, const int *hold)
 static int show_stragglers(const char *comm)
 {
 	char buf[4096], want[32];
-	int fd = open(STRAGGLERS, O_RDONLY | O_CLOEXEC);
+	int fd = open_or_die(STRAGGLERS, O_RDONLY);
 	ssize_t n;
 
-	if (fd < 0)
-		die("open " STRAGGLERS);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = 0;
@@ -116,9 +112,7 @@ int main(void)
 
 	demo_name = "shutdown-demo";
 	setvbuf(stdout, NULL, _IONBF, 0);
-	dev = open(KCTX_DEVICE, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		die("open " KCTX_DEVICE);
+	dev = open_or_die(KCTX_DEVICE, O_RDWR);
 
 	puts("1. a job, with kernel threads and processes working for it");
 	t0 = now_ns();
