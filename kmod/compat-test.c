@@ -8,6 +8,7 @@
  */
 #include <linux/eventfd.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 
 #if defined(KCTX_TEST_CONTROL)
@@ -36,6 +37,12 @@ unsigned int kctx_compat_test(void)
 	struct kmem_cache_args args = { .use_freeptr_offset = true };
 
 	return args.freeptr_offset;
+}
+#elif defined(KCTX_TEST_VM_FLAGS_MOD)
+void kctx_compat_test(struct vm_area_struct *vma);
+void kctx_compat_test(struct vm_area_struct *vma)
+{
+	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYWRITE);
 }
 #else
 #error "no KCTX_TEST_<NAME> given"

@@ -22,6 +22,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
@@ -80,6 +81,14 @@ static inline int kthread_stop_put(struct task_struct *k)
 
 	put_task_struct(k);
 	return ret;
+}
+#endif
+
+/* 6.3 made ->vm_flags read-only, to be changed through vm_flags_mod(). */
+#ifdef KCTX_NO_VM_FLAGS_MOD
+static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set, vm_flags_t clear)
+{
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 }
 #endif
 

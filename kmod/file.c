@@ -23,6 +23,7 @@
 
 #include "compat.h"
 #include "file.h"
+#include "status.h"
 #include "work.h"
 
 /* An eventfd attached with KCTX_ATTACH_EVENTFD. */
@@ -62,6 +63,8 @@ static void kctx_uctx_wake(struct kctx_hook *hook)
 {
 	struct kctx_uctx *uc = container_of(hook, struct kctx_uctx, done);
 
+	/* First, so that a poller the wakeup ends finds the page done. */
+	kctx_status_done(uc);
 	wake_up_poll(&uc->poll_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -190,6 +193,7 @@ static void kctx_uctx_put(struct kctx_uctx *uc)
 		return;
 	kctx_hook_del(uc->ctx, &uc->done);
 	kctx_uctx_drained_stop(uc);
+	kctx_status_free(uc);
 	kctx_put(uc->ctx);
 	put_pid(uc->creator);
 	kfree(uc);
@@ -229,6 +233,29 @@ static __poll_t kctx_file_poll(struct file *file, struct poll_table_struct *pt)
 	if (!kctx_done(uc->ctx))
 		return 0;
 	return EPOLLIN | EPOLLRDNORM | (kctx_uctx_drained(uc) ? EPOLLHUP : 0);
+}
+
+/*
+ * A mapping holds its file, as an fd does. Of an owner file, it holds a
+ * watch-only file instead: a mapping is not an owner fd, so closing the
+ * last owner fd still ends the context.
+ */
+static int kctx_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kctx_uctx *uc = file->private_data;
+	struct file *watch;
+	int err;
+
+	if (!kctx_file_owner(file))
+		return kctx_status_mmap(uc, vma);
+	watch = kctx_file_watch(uc);
+	if (IS_ERR(watch))
+		return PTR_ERR(watch);
+	err = kctx_status_mmap(uc, vma);
+	if (!err)
+		vma_set_file(vma, watch);
+	fput(watch);
+	return err;
 }
 
 static long kctx_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -303,6 +330,7 @@ static const struct file_operations kctx_owner_fops = {
 	.owner = THIS_MODULE,
 	.release = kctx_owner_release,
 	.poll = kctx_file_poll,
+	.mmap = kctx_file_mmap,
 	.unlocked_ioctl = kctx_file_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.show_fdinfo = kctx_file_show_fdinfo,
@@ -313,6 +341,7 @@ static const struct file_operations kctx_watch_fops = {
 	.owner = THIS_MODULE,
 	.release = kctx_watch_release,
 	.poll = kctx_file_poll,
+	.mmap = kctx_file_mmap,
 	.unlocked_ioctl = kctx_file_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.show_fdinfo = kctx_file_show_fdinfo,

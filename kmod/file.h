@@ -26,6 +26,7 @@
  *   A: atomic.
  *   M: ->lock.
  *   Q: the lock of @ctx->workers's wait_var queue.
+ *   S: set once under ->lock, then immutable; read with acquire ordering.
  */
 struct kctx_uctx {
 	refcount_t files;		/* A: one per file */
@@ -40,9 +41,10 @@ struct kctx_uctx {
 	struct wait_bit_queue_entry drained;
 	struct pid *creator;		/* I: the process that made it; a reference */
 	char creator_comm[TASK_COMM_LEN];	/* I: its command then */
-	struct mutex lock;		/* of the eventfd list */
+	struct mutex lock;		/* of the eventfd list and @status */
 	struct list_head eventfds;	/* M: struct kctx_eventfd.node */
 	unsigned int nr_eventfds;	/* M: at most KCTX_MAX_EVENTFDS */
+	struct page *status;		/* S: the status page, once mapped (status.c) */
 };
 
 bool kctx_file_owner(const struct file *file);

@@ -14,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/signal.h>
 #include <linux/time64.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kctx.h>
@@ -301,16 +302,21 @@ static int kctx_cmd_watch(struct kctx_ucmd *ucmd)
 
 static int kctx_cmd_attach(struct kctx_ucmd *ucmd)
 {
+	const struct kctx_attach *a = &ucmd->cmd.attach_worker;
 	struct file *file;
 	int fd;
 
-	if (ucmd->cmd.attach_worker.flags)
+	if (a->flags & ~KCTX_ATTACH_SIGNAL || a->__reserved)
+		return -EINVAL;
+	if (a->flags & KCTX_ATTACH_SIGNAL ?
+	    !a->signal || !valid_signal(a->signal) || sig_kernel_only(a->signal) :
+	    a->signal)
 		return -EINVAL;
 	/* Close-on-exec always: exec ends the worker (worker.c). */
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	file = kctx_worker_create(ucmd->uc->ctx);
+	file = kctx_worker_create(ucmd->uc->ctx, a->signal);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);

@@ -13,6 +13,11 @@
  *
  * Each worker is charged to its user like a context (user.c), so that the
  * list of attached work in work.c, which a report walks, is bounded.
+ *
+ * A worker attached with KCTX_ATTACH_SIGNAL also binds the thread that
+ * attached: a hook on the context sends that thread the signal when the
+ * context is done, which ends an interruptible sleep that nothing else of
+ * kctx's could reach. The hook goes when the worker leaves.
  */
 #include <kunit/visibility.h>
 #include <linux/anon_inodes.h>
@@ -20,6 +25,7 @@
 #include <linux/fs.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <uapi/linux/kctx.h>
 
@@ -33,11 +39,14 @@
  * Lock legend:
  *   I: set before the file is installed, then immutable.
  *   A: atomic.
+ *   C: on the context's hook list under its lock (hook.c).
  */
 struct kctx_worker {
 	struct kctx_work work;		/* I: .ctx and .task hold references */
 	atomic_t attached;		/* A: 1 from the attach to the first detach */
 	kuid_t charged;			/* I */
+	int signal;			/* I: KCTX_ATTACH_SIGNAL's, or 0 */
+	struct kctx_hook interrupt;	/* C: with @signal, from attach to leave */
 };
 
 static const struct file_operations kctx_worker_fops;
@@ -45,8 +54,24 @@ static const struct file_operations kctx_worker_fops;
 /* The one detach of @wk, whichever of KCTX_IOC_DETACH and release comes first. */
 static void kctx_worker_leave(struct kctx_worker *wk)
 {
-	if (atomic_xchg(&wk->attached, 0))
-		kctx_work_detach(&wk->work);
+	if (!atomic_xchg(&wk->attached, 0))
+		return;
+	/* Unbound first: a thread that has left is not interrupted. */
+	if (wk->signal)
+		kctx_hook_del(wk->work.ctx, &wk->interrupt);
+	kctx_work_detach(&wk->work);
+}
+
+/*
+ * The context is done: interrupt the bound thread. Only the signal's
+ * delivery can fail, for a thread that has exited since, and then there is
+ * nothing to interrupt.
+ */
+static void kctx_worker_interrupt(struct kctx_hook *hook)
+{
+	struct kctx_worker *wk = container_of(hook, struct kctx_worker, interrupt);
+
+	send_sig_info(wk->signal, SEND_SIG_PRIV, wk->work.task);
 }
 
 static int kctx_worker_release(struct inode *inode, struct file *file)
@@ -73,6 +98,7 @@ static void kctx_worker_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "ctx_id:\t%llu\n", wk->work.ctx->id);
 	seq_printf(m, "attached:\t%d\n", atomic_read(&wk->attached));
 	seq_printf(m, "since_ns:\t%lld\n", ktime_to_ns(wk->work.since));
+	seq_printf(m, "signal:\t%d\n", wk->signal);
 }
 
 static const struct file_operations kctx_worker_fops = {
@@ -99,6 +125,8 @@ bool kctx_file_worker(const struct file *file)
 /**
  * kctx_worker_create() - attach the current task to a context as a worker
  * @ctx: the context
+ * @signal: a valid signal to send the current thread when @ctx is done
+ *	    (KCTX_ATTACH_SIGNAL), or 0
  *
  * Charges the caller's user, builds the file, and attaches last, so that
  * a refusal or a failure leaves nothing attached, counted or charged. The
@@ -108,7 +136,7 @@ bool kctx_file_worker(const struct file *file)
  * Return: the worker file; ERR_PTR(kctx_err(@ctx)) if @ctx is done,
  * -ENOSPC at the user's cap, or -ENOMEM.
  */
-struct file *kctx_worker_create(struct kctx *ctx)
+struct file *kctx_worker_create(struct kctx *ctx, int signal)
 {
 	kuid_t uid = current_uid();
 	struct kctx_worker *wk;
@@ -141,6 +169,13 @@ struct file *kctx_worker_create(struct kctx *ctx)
 		return ERR_PTR(err);
 	}
 	atomic_set(&wk->attached, 1);
+	if (signal) {
+		wk->signal = signal;
+		wk->interrupt.fn = kctx_worker_interrupt;
+		/* Done since the attach: the thread is interrupted at once. */
+		if (!kctx_hook_add(ctx, &wk->interrupt))
+			send_sig_info(signal, SEND_SIG_PRIV, current);
+	}
 	return file;
 
 err_free:

@@ -11,7 +11,7 @@
 #include "ctx.h"
 
 bool kctx_file_worker(const struct file *file);
-struct file *kctx_worker_create(struct kctx *ctx);
+struct file *kctx_worker_create(struct kctx *ctx, int signal);
 void kctx_worker_detach(struct file *file);
 
 #endif /* _KCTX_WORKER_H */

@@ -12,6 +12,7 @@
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/seq_file.h>
+#include <linux/signal.h>
 #include <linux/string.h>
 
 #include "blocker.h"
@@ -372,7 +373,7 @@ static void a_worker_file_counts_until_detached_and_detaches_once(struct kunit *
 {
 	struct kctx *parent = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
 	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(parent, GFP_KERNEL));
-	struct file *file = kctx_worker_create(ctx);
+	struct file *file = kctx_worker_create(ctx, 0);
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->workers), 1);
@@ -392,7 +393,7 @@ static void a_worker_file_counts_until_detached_and_detaches_once(struct kunit *
 static void a_worker_file_leaves_at_its_release(struct kunit *test)
 {
 	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
-	struct file *file = kctx_worker_create(ctx);
+	struct file *file = kctx_worker_create(ctx, 0);
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
 	KUNIT_EXPECT_EQ(test, kctx_cancel_wait(ctx, 0, 0), -ETIME);
@@ -407,9 +408,63 @@ static void a_worker_file_is_refused_on_a_done_context(struct kunit *test)
 	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
 
 	kctx_cancel(ctx);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(kctx_worker_create(ctx)), -ECANCELED);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kctx_worker_create(ctx, 0)), -ECANCELED);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->workers), 0);
 	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->ref), 1);
+	kctx_put(ctx);
+}
+
+/*
+ * KCTX_ATTACH_SIGNAL: the thread that attached is signalled when the
+ * context ends, once, and not once it has left. The test's kthread takes
+ * the signal as pending, with allow_signal().
+ */
+static void a_signal_bound_worker_is_signalled_once_and_not_after_it_left(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct kctx *other = KCTX_TEST_NEW(test, kctx_with_cancel(kctx_background(), GFP_KERNEL));
+	struct file *file;
+
+	allow_signal(SIGUSR1);
+	flush_signals(current);
+	file = kctx_worker_create(ctx, SIGUSR1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	KUNIT_EXPECT_FALSE(test, signal_pending(current));
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_TRUE(test, sigismember(&current->pending.signal, SIGUSR1));
+	flush_signals(current);
+	kctx_cancel(ctx);
+	KUNIT_EXPECT_FALSE(test, signal_pending(current));
+	__fput_sync(file);
+
+	file = kctx_worker_create(other, SIGUSR1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	kctx_worker_detach(file);
+	kctx_cancel(other);
+	KUNIT_EXPECT_FALSE(test, signal_pending(current));
+	__fput_sync(file);
+	disallow_signal(SIGUSR1);
+	kctx_put(other);
+	kctx_put(ctx);
+}
+
+/* A deadline signals from its timer, in hard irq outside PREEMPT_RT. */
+static void a_deadline_signals_a_bound_worker_from_its_timer(struct kunit *test)
+{
+	struct kctx *ctx = KCTX_TEST_NEW(test, kctx_with_timeout(kctx_background(),
+								  NSEC_PER_MSEC, GFP_KERNEL));
+	struct file *file;
+
+	allow_signal(SIGUSR1);
+	flush_signals(current);
+	file = kctx_worker_create(ctx, SIGUSR1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	KUNIT_EXPECT_EQ(test, kctx_wait(ctx), 0);
+	KUNIT_EXPECT_EQ(test, kctx_err(ctx), -ETIMEDOUT);
+	KUNIT_EXPECT_TRUE(test, sigismember(&current->pending.signal, SIGUSR1));
+	flush_signals(current);
+	__fput_sync(file);
+	disallow_signal(SIGUSR1);
 	kctx_put(ctx);
 }
 
@@ -480,6 +535,8 @@ static struct kunit_case kctx_cancel_wait_cases[] = {
 	KUNIT_CASE(a_worker_file_counts_until_detached_and_detaches_once),
 	KUNIT_CASE(a_worker_file_leaves_at_its_release),
 	KUNIT_CASE(a_worker_file_is_refused_on_a_done_context),
+	KUNIT_CASE(a_signal_bound_worker_is_signalled_once_and_not_after_it_left),
+	KUNIT_CASE(a_deadline_signals_a_bound_worker_from_its_timer),
 	KUNIT_CASE(the_tree_names_attached_work_and_flags_it_once_leaked),
 	KUNIT_CASE(the_tree_lists_work_still_attached_to_done_contexts),
 	{}

@@ -57,6 +57,10 @@
  * ETIMEDOUT KCTX_IOC_ATTACH: the context is done (deadline exceeded)
  * ENOMEM    out of memory, or the caller's memory cgroup is at its limit
  * ========= =============================================================
+ *
+ * mmap() of a context fd (see struct kctx_status) fails with EINVAL for
+ * an offset other than 0 or a length other than one page, EACCES for
+ * PROT_WRITE, and ENOMEM as above.
  */
 
 /**
@@ -74,6 +78,9 @@
  * is done, and nothing before; and EPOLLHUP besides once it is done and no
  * work is attached below it ("done and drained": what KCTX_CANCEL_WAIT
  * waits for). read() and write() are not supported.
+ *
+ * mmap() maps, read-only, a page that starts with a struct kctx_status:
+ * checking whether a context is done is then a load, with no system call.
  */
 
 enum {
@@ -241,6 +248,44 @@ struct kctx_state {
 #define KCTX_IOC_STATE		_IO(KCTX_TYPE, KCTX_CMD_STATE)
 
 /**
+ * struct kctx_status - the start of the page that mmap() of a context fd maps
+ * @size: sizeof(struct kctx_status) of the kernel that filled it in; a
+ *	field past it is not there
+ * @err: 0 while live, -ECANCELED or -ETIMEDOUT once done
+ * @state: KCTX_STATE_DONE, KCTX_STATE_DEADLINE and KCTX_STATE_USER_CAUSE,
+ *	as in struct kctx_state
+ * @cause: once done, as in struct kctx_state
+ * @user_cause: once done, with KCTX_STATE_USER_CAUSE, as in struct kctx_state
+ * @deadline_ns: with KCTX_STATE_DEADLINE, as in struct kctx_state
+ * @id: the context's id
+ * @parent_id: the parent's id
+ *
+ * Map it with mmap(NULL, page size, PROT_READ, MAP_SHARED, fd, 0), from an
+ * owner or a watch-only fd: every fd of one context, in any process, maps
+ * the same page. The kernel writes @err last, with release ordering,
+ * before the call that ends the context returns (a cancel, the release of
+ * the last owner fd, a deadline's expiry before pollers wake), and every
+ * other field before it: load @err with acquire ordering, and once it is
+ * non-zero the other fields are final. A mapping keeps the page current
+ * as long as it lasts, as a watch-only fd would: even a mapping of an
+ * owner fd is not an owner fd, so closing the last owner fd still ends
+ * the context.
+ *
+ * Memory: one page for each context that some process maps, charged to
+ * the memory cgroup of the process that mapped it first.
+ */
+struct kctx_status {
+	__u32 size;
+	__s32 err;
+	__u32 state;
+	__s32 cause;
+	__aligned_u64 user_cause;
+	__aligned_u64 deadline_ns;
+	__aligned_u64 id;
+	__aligned_u64 parent_id;
+};
+
+/**
  * struct kctx_value - argument of KCTX_IOC_VALUE
  * @size: sizeof(struct kctx_value)
  * @flags: must be zero
@@ -305,8 +350,10 @@ struct kctx_watch {
 
 /**
  * struct kctx_attach - argument of KCTX_IOC_ATTACH
- * @size: sizeof(struct kctx_attach)
- * @flags: must be zero
+ * @size: sizeof(struct kctx_attach); 8, without @signal, is accepted
+ * @flags: KCTX_ATTACH_SIGNAL, or zero
+ * @signal: with KCTX_ATTACH_SIGNAL, the signal to send; else zero
+ * @__reserved: zero
  *
  * Attaches the caller as a worker of the context (Go's WaitGroup.Add), so
  * that KCTX_CANCEL_WAIT on it or on any context above it waits until the
@@ -322,13 +369,30 @@ struct kctx_watch {
  * ("ctx_id"), whether it is still attached, and since when on
  * CLOCK_MONOTONIC ("since_ns").
  *
+ * With KCTX_ATTACH_SIGNAL, the worker is also the calling thread's binding
+ * to the context: the moment the context is done, whoever ends it (a
+ * cancel from any process, a deadline, the owner's death), the kernel
+ * sends @signal to that thread alone, as SIGEV_THREAD_ID does for a POSIX
+ * timer (si_code SI_KERNEL). A handler installed without SA_RESTART then
+ * ends the thread's interruptible sleep, even in a call that can't be
+ * polled (a futex wait, a read of a FUSE or NFS file), with EINTR. If the
+ * context is done between the attach and the binding, the signal is sent
+ * at once. The binding ends when the worker leaves. @signal may be any
+ * signal but SIGKILL and SIGSTOP.
+ *
  * Return: the worker fd; -ECANCELED or -ETIMEDOUT if the context is done
- * already, in which case nothing is attached; -ENOSPC at the user's cap.
+ * already, in which case nothing is attached; -ENOSPC at the user's cap;
+ * -EINVAL for an unknown flag, a bad @signal or a non-zero @__reserved.
  */
 struct kctx_attach {
 	__u32 size;
 	__u32 flags;
+	__u32 signal;
+	__u32 __reserved;
 };
+
+/* KCTX_IOC_ATTACH: send struct kctx_attach.signal to this thread when done. */
+#define KCTX_ATTACH_SIGNAL	_BITUL(0)
 
 #define KCTX_IOC_ATTACH		_IO(KCTX_TYPE, KCTX_CMD_ATTACH)
 

@@ -169,7 +169,7 @@ TEST(attach_and_detach_take_only_their_fds_and_zero_flags)
 	int dev = kt_dev(), ctx = kt_create(dev, KCTX_KIND_CANCEL, 0), w = attach(ctx);
 	struct kctx_attach a = { .size = sizeof(a), .flags = 1 };
 	struct kctx_detach d = { .size = sizeof(d), .flags = 1 };
-	struct { struct kctx_attach a; uint64_t tail; } big = { { sizeof(big), 0 }, 1 };
+	struct { struct kctx_attach a; uint64_t tail; } big = { { .size = sizeof(big) }, 1 };
 	struct kctx_state st = { .size = sizeof(st) };
 	uint32_t short_size = 4;
 

@@ -864,6 +864,32 @@ static void observe(struct thr *t, struct slot *s, const struct kctx_state *st,
 }
 
 /* KCTX_IOC_STATE on the locked slot @s, checked; @extra bytes of zero tail. */
+/*
+ * The status page, mapped after KCTX_IOC_STATE answered @st, agrees with
+ * it: the same context, and done with the same error and cause if it was
+ * done then, since done-ness never goes back.
+ */
+static void check_status_page(struct thr *t, struct slot *s, const struct kctx_state *st)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	const struct kctx_status *p = mmap(NULL, ps, PROT_READ, MAP_SHARED, s->fd, 0);
+	int err;
+
+	if (p == MAP_FAILED) {
+		if (errno != ENOMEM)
+			fail(t, "mmap of fd %d: %s", s->fd, strerror(errno));
+		return;
+	}
+	err = __atomic_load_n(&p->err, __ATOMIC_ACQUIRE);
+	if (p->id != st->id || p->parent_id != st->parent_id)
+		fail(t, "fd %d: the status page is of context %llu, not %llu", s->fd,
+		     (unsigned long long)p->id, (unsigned long long)st->id);
+	if (st->err && (err != st->err || p->cause != st->cause))
+		fail(t, "fd %d: the status page says err %d cause %d, the state %d %d",
+		     s->fd, err, p->cause, st->err, st->cause);
+	munmap((void *)p, ps);
+}
+
 static void state_of(struct thr *t, struct slot *s, unsigned int extra,
 		     bool garbage, struct kctx_state *out)
 {
@@ -892,6 +918,7 @@ static void state_of(struct thr *t, struct slot *s, unsigned int extra,
 		if (b.tail[i])
 			fail(t, "the kernel wrote past its struct");
 	observe(t, s, &b.st, s0, s1);
+	check_status_page(t, s, &b.st);
 	if (out)
 		*out = b.st;
 }
@@ -2532,7 +2559,7 @@ static bool mut_applies(int cmd, int m)
 		return cmd == KCTX_CMD_STATE;
 	case M_RESERVED:
 		return cmd == KCTX_CMD_CREATE || cmd == KCTX_CMD_CANCEL ||
-		       cmd == KCTX_CMD_ATTACH_EVENTFD;
+		       cmd == KCTX_CMD_ATTACH_EVENTFD || cmd == KCTX_CMD_ATTACH;
 	case M_KIND:
 	case M_CLOCK:
 	case M_NSEC:
@@ -2613,8 +2640,12 @@ static void op_bad(struct thr *t)
 	}
 	switch (m) {
 	case M_SHORT:
-		/* Below the struct's first version; CANCEL's grew @wait_ns. */
-		size = below(t, nr == KCTX_CMD_CANCEL ? offsetof(struct kctx_cancel, wait_ns) : min);
+		/*
+		 * Below the struct's first version: CANCEL's grew @wait_ns,
+		 * ATTACH's @signal.
+		 */
+		size = below(t, nr == KCTX_CMD_CANCEL ? offsetof(struct kctx_cancel, wait_ns) :
+				nr == KCTX_CMD_ATTACH ? offsetof(struct kctx_attach, signal) : min);
 		want = EINVAL;
 		break;
 	case M_TAIL:
@@ -2649,6 +2680,8 @@ static void op_bad(struct thr *t)
 			[KCTX_CMD_CREATE] = KCTX_FD_NO_CLOEXEC | KCTX_CREATE_RELATIVE,
 			[KCTX_CMD_CANCEL] = KCTX_CANCEL_CAUSE | KCTX_CANCEL_WAIT,
 			[KCTX_CMD_WATCH] = KCTX_FD_NO_CLOEXEC,
+			/* Valid, but it signals the thread: never sent here. */
+			[KCTX_CMD_ATTACH] = KCTX_ATTACH_SIGNAL,
 		};
 		uint32_t f;
 
@@ -2664,6 +2697,8 @@ static void op_bad(struct thr *t)
 			((struct kctx_create *)buf)->__reserved = 1 + below(t, 1000);
 		else if (nr == KCTX_CMD_CANCEL)
 			((struct kctx_cancel *)buf)->__reserved = 1U << below(t, 32);
+		else if (nr == KCTX_CMD_ATTACH)
+			((struct kctx_attach *)buf)->__reserved = 1U << below(t, 32);
 		else
 			((struct kctx_attach_eventfd *)buf)->__reserved = 1 + below(t, 7);
 		want = EINVAL;
