@@ -61,8 +61,16 @@ int kctx_cancel_wait(kctx_t *ctx, int64_t cause, int64_t timeout_ns);
 int kctx_attach(kctx_t *ctx);
 int kctx_detach(kctx_t *ctx);
 
+/*
+ * Interrupting the calling thread's blocking call when the context is done,
+ * with a signal (0: SIGURG); see kctx_bind_thread(3)
+ */
+int kctx_bind_thread(kctx_t *ctx, int sig);
+int kctx_unbind_thread(void);
+
 /* State */
 int kctx_err(kctx_t *ctx);
+int kctx_done(kctx_t *ctx);
 int kctx_cause(kctx_t *ctx, int64_t *cause);
 int kctx_deadline(kctx_t *ctx, struct timespec *out);
 int kctx_value(kctx_t *ctx, uint64_t key, uint64_t *value);

@@ -3,7 +3,9 @@
  * libkctx: Go's context package over kctx's context file descriptors.
  *
  * A handle is a context fd plus, once asked for, an eventfd attached to
- * it. The background handle holds /dev/kctx instead: KCTX_IOC_CREATE on the
+ * it, and the context's status page, mapped read-only at the first check,
+ * so that every later kctx_err(), kctx_done(), kctx_cause(),
+ * kctx_deadline() and kctx_id() is a load, not a system call. The background handle holds /dev/kctx instead: KCTX_IOC_CREATE on the
  * device makes children of the background root, and there is nothing else
  * to do with it. Everything the kernel checks (owner or watch-only, flags,
  * times) is left to the kernel, so the errors are its errors.
@@ -23,6 +25,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include <linux/kctx.h>
 
@@ -36,6 +39,8 @@ struct kctx {
 	int wfd;		/* the worker fd while attached, else -1; under lock */
 	int background;
 	pthread_mutex_t lock;	/* serialises kctx_eventfd()'s first call */
+	/* NULL until the first check, then the page or MAP_FAILED; atomic */
+	struct kctx_status *status;
 };
 
 static void restore_errno(int *saved)
@@ -67,6 +72,7 @@ static int handle_adopt(int fd, int background, kctx_t **out)
 	h->efd = -1;
 	h->wfd = -1;
 	h->background = background;
+	h->status = NULL;
 	pthread_mutex_init(&h->lock, NULL);
 	*out = h;
 	return 0;
@@ -84,6 +90,63 @@ static int state_of(kctx_t *ctx, struct kctx_state *st)
 	}
 	st->size = sizeof(*st);
 	return xioctl(ctx->fd, KCTX_IOC_STATE, st);
+}
+
+static size_t status_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * @ctx's status page, mapped on first use; NULL where the kernel maps none
+ * (an older kctx.ko fails with ENODEV, and is not asked again) or the
+ * mapping failed this time. Two threads may both map it: one keeps its
+ * mapping, the other unmaps its own.
+ */
+static const struct kctx_status *status_of(kctx_t *ctx)
+{
+	struct kctx_status *st = __atomic_load_n(&ctx->status, __ATOMIC_ACQUIRE);
+	struct kctx_status *none = NULL;
+	void *p;
+
+	if (st)
+		return st == MAP_FAILED ? NULL : st;
+	p = mmap(NULL, status_size(), PROT_READ, MAP_SHARED, ctx->fd, 0);
+	if (p == MAP_FAILED && errno != ENODEV)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&ctx->status, &none, p, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (p != MAP_FAILED)
+			munmap(p, status_size());
+		p = none;
+	}
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * What state_of() gives, but from the status page where there is one, so
+ * without a system call; canceller_pid, kind and KCTX_STATE_OWNER are not
+ * there, and are left 0. Done-ness is ->err's alone: the other done fields
+ * count only once it is seen set.
+ */
+static int check_state_of(kctx_t *ctx, struct kctx_state *out)
+{
+	const struct kctx_status *st;
+
+	if (!ctx || ctx->background || !(st = status_of(ctx)))
+		return state_of(ctx, out);
+	memset(out, 0, sizeof(*out));
+	out->err = __atomic_load_n(&st->err, __ATOMIC_ACQUIRE);
+	out->state = __atomic_load_n(&st->state, __ATOMIC_RELAXED) & KCTX_STATE_DEADLINE;
+	out->deadline_ns = st->deadline_ns;
+	out->id = st->id;
+	out->parent_id = st->parent_id;
+	if (!out->err)
+		return 0;
+	out->state |= __atomic_load_n(&st->state, __ATOMIC_RELAXED);
+	out->cause = __atomic_load_n(&st->cause, __ATOMIC_RELAXED);
+	out->user_cause = __atomic_load_n(&st->user_cause, __ATOMIC_RELAXED);
+	return 0;
 }
 
 KCTX_EXPORT int kctx_background(kctx_t **out)
@@ -287,13 +350,38 @@ KCTX_EXPORT int kctx_detach(kctx_t *ctx)
 	return 0;
 }
 
-KCTX_EXPORT int kctx_err(kctx_t *ctx)
+static int err_slow(kctx_t *ctx)
 {
 	ERRNO_GUARD;
 	struct kctx_state st;
-	int r = state_of(ctx, &st);
+	int r = check_state_of(ctx, &st);
 
 	return r < 0 ? r : st.err;
+}
+
+/* kctx_err(): in the steady state, one load of the page. */
+static inline int err_of(kctx_t *ctx)
+{
+	const struct kctx_status *st;
+
+	if (ctx) {
+		st = __atomic_load_n(&ctx->status, __ATOMIC_ACQUIRE);
+		if (st && st != MAP_FAILED)
+			return __atomic_load_n(&st->err, __ATOMIC_ACQUIRE);
+	}
+	return err_slow(ctx);
+}
+
+KCTX_EXPORT int kctx_err(kctx_t *ctx)
+{
+	return err_of(ctx);
+}
+
+KCTX_EXPORT int kctx_done(kctx_t *ctx)
+{
+	int r = err_of(ctx);
+
+	return r == -ECANCELED || r == -ETIMEDOUT ? 1 : r;
 }
 
 KCTX_EXPORT int kctx_cause(kctx_t *ctx, int64_t *cause)
@@ -304,7 +392,7 @@ KCTX_EXPORT int kctx_cause(kctx_t *ctx, int64_t *cause)
 
 	if (!cause)
 		return -EINVAL;
-	r = state_of(ctx, &st);
+	r = check_state_of(ctx, &st);
 	if (r < 0)
 		return r;
 	if (!(st.state & KCTX_STATE_DONE))
@@ -324,7 +412,7 @@ KCTX_EXPORT int kctx_deadline(kctx_t *ctx, struct timespec *out)
 
 	if (!out)
 		return -EINVAL;
-	r = state_of(ctx, &st);
+	r = check_state_of(ctx, &st);
 	if (r < 0)
 		return r;
 	if (!(st.state & KCTX_STATE_DEADLINE))
@@ -359,7 +447,7 @@ KCTX_EXPORT int kctx_id(kctx_t *ctx, uint64_t *id, uint64_t *parent_id)
 
 	if (!id && !parent_id)
 		return -EINVAL;
-	r = state_of(ctx, &st);
+	r = check_state_of(ctx, &st);
 	if (r < 0)
 		return r;
 	if (id)
@@ -547,6 +635,8 @@ KCTX_EXPORT void kctx_free(kctx_t *ctx)
 	/* Only a close: a child forked since may still work as the worker. */
 	if (ctx->wfd >= 0)
 		close(ctx->wfd);
+	if (ctx->status && ctx->status != MAP_FAILED)
+		munmap(ctx->status, status_size());
 	close(ctx->fd);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);

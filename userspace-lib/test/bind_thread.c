@@ -11,30 +11,6 @@
 
 #include "harness.h"
 
-/* Poll, with a deadline, until thread @tid of this process sleeps. */
-static void wait_sleeping(pid_t tid)
-{
-	int64_t end = now_ns() + MS(10000);
-	char path[64], buf[256], *state;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	while (now_ns() < end) {
-		f = fopen(path, "r");
-		if (f && fgets(buf, sizeof(buf), f)) {
-			state = strrchr(buf, ')');
-			if (state && state[2] == 'S') {
-				fclose(f);
-				return;
-			}
-		}
-		if (f)
-			fclose(f);
-		usleep(1000);
-	}
-	FAIL("thread %d never went to sleep", tid);
-}
-
 struct sleeper {
 	kctx_t *ctx;
 	int fd;			/* read() this; -1: a futex wait on @word */

@@ -50,3 +50,17 @@ TEST(err_null_is_einval)
 {
 	ASSERT_EQ(kctx_err(NULL), -EINVAL);
 }
+
+/* kctx_done(): Go's non-blocking look at Done(), 1 once done. */
+TEST(done_is_one_once_done)
+{
+	kctx_t *ctx = new_root(), *child;
+
+	ASSERT_OK(kctx_with_cancel(ctx, &child));
+	ASSERT_EQ(kctx_done(child), 0);
+	ASSERT_OK(kctx_cancel(ctx));
+	ASSERT_EQ(kctx_done(child), 1);
+	ASSERT_EQ(kctx_done(NULL), -EINVAL);
+	kctx_free(child);
+	kctx_free(ctx);
+}

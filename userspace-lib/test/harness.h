@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "kctx.h"
@@ -179,6 +180,68 @@ static inline int wait_child(pid_t pid)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Pass @fd over the unix socket @sock with SCM_RIGHTS. */
+static inline void send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'k';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ASSERT_EQ(sendmsg(sock, &msg, 0), 1);
+}
+
+/* Receive one fd passed with SCM_RIGHTS, close-on-exec; -1 if none came. */
+static inline int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* Poll, with a deadline, until thread @tid of this process is asleep. */
+static inline void wait_sleeping(pid_t tid)
+{
+	int64_t end = now_ns() + MS(10000);
+	char path[64], buf[256], *state;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	while (now_ns() < end) {
+		f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f)) {
+			state = strrchr(buf, ')');
+			if (state && state[2] == 'S') {
+				fclose(f);
+				return;
+			}
+		}
+		if (f)
+			fclose(f);
+		usleep(1000);
+	}
+	FAIL("thread %d never went to sleep", tid);
 }
 
 #ifndef KT_NO_MAIN

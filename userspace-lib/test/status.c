@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <linux/filter.h>
 #include <linux/kctx.h>
@@ -120,38 +119,6 @@ TEST(checks_see_a_deadline_without_a_syscall)
 	ASSERT_OK(kctx_deadline(t, &dl));
 	ASSERT_OK(kctx_wait(t, MS(10000)));	/* poll(), not an ioctl */
 	ASSERT_EQ(kctx_err(t), -ETIMEDOUT);
-}
-
-static void send_fd(int sock, int fd)
-{
-	char byte = 0, buf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = buf, .msg_controllen = sizeof(buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	ASSERT_EQ(sendmsg(sock, &msg, 0), 1);
-}
-
-static int recv_fd(int sock)
-{
-	char byte, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = buf, .msg_controllen = sizeof(buf) };
-	struct cmsghdr *c;
-	int fd = -1;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 /* An fd from SCM_RIGHTS, adopted by kctx_from_fd(), checks the same way. */
