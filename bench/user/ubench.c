@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,12 +37,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/futex.h>
 #include <linux/kctx.h>
 #include "kctx.h"
 
 #define MAX_REPS	15
 #define CREATE_OPS	100000
-#define CHECK_OPS	100000
+#define CHECK_OPS	10000000
 #define TRIP_OPS	100000
 #define WAKE_SAMPLES	200
 #define LATE_SAMPLES	2000
@@ -166,15 +168,14 @@ static void check_err_body(void *arg)
 		sink += kctx_err(arg);
 }
 
-/* Go's Done: a non-blocking look at whether the fd is readable. */
+/* Go's Done, looked at without blocking. */
 static void check_done_body(void *arg)
 {
-	struct pollfd p = { .fd = kctx_fd(arg), .events = POLLIN };
 	volatile int sink = 0;
 	int i;
 
 	for (i = 0; i < CHECK_OPS; i++)
-		sink += poll(&p, 1, 0);
+		sink += kctx_done(arg);
 }
 
 static int raw_create(int parent_fd)
@@ -449,6 +450,100 @@ static void bench_wake(kctx_t *bg)
 		kctx_free(k.ctx[i]);
 	close(efd[0]);
 	close(efd[1]);
+}
+
+/*
+ * Interrupting a thread blocked where no fd reaches it, a futex wait: by
+ * the cancel of a context it is bound to (kctx_bind_thread()), against a
+ * pthread_kill() of the same signal from another thread. Each sample binds
+ * a fresh context before the waiter sleeps; only the interrupt is timed.
+ */
+struct intr {
+	bool kctx;
+	kctx_t *bg;
+	kctx_t *ctx[WAKE_SAMPLES];
+	pthread_t th;
+	_Atomic uint32_t word;
+	atomic_int ready, bound, woken;	/* samples the context is made for, bound, done */
+	_Atomic pid_t tid;
+	_Atomic uint64_t t_fire;
+	uint64_t lat[WAKE_SAMPLES];
+};
+
+static void intr_nothing(int sig)
+{
+	(void)sig;
+}
+
+static void *intr_waiter(void *arg)
+{
+	struct intr *w = arg;
+	int i, r;
+
+	pin_to(1);
+	w->tid = gettid();
+	for (i = 0; i < WAKE_SAMPLES; i++) {
+		while (w->ready <= i)
+			;
+		if (w->kctx) {
+			r = kctx_bind_thread(w->ctx[i], SIGURG);
+			if (r)
+				die("kctx_bind_thread", r);
+		}
+		w->bound++;	/* the main thread fires once this thread sleeps */
+		if (syscall(SYS_futex, &w->word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0) != -1 ||
+		    errno != EINTR)
+			die("futex wait: not interrupted", errno);
+		w->lat[i] = now_ns() - w->t_fire;
+		kctx_unbind_thread();
+		w->woken++;
+	}
+	return NULL;
+}
+
+static void run_intr(const char *side, const char *what, struct intr *w)
+{
+	struct sigaction sa = { .sa_handler = intr_nothing };
+	int i;
+
+	fprintf(stderr, "ubench: %s %s\n", side, what);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGURG, &sa, NULL))	/* no SA_RESTART */
+		die("sigaction", errno);
+	pin_to(0);
+	if (pthread_create(&w->th, NULL, intr_waiter, w))
+		die("pthread_create", errno);
+	while (!w->tid)
+		;
+	for (i = 0; i < WAKE_SAMPLES; i++) {
+		if (w->kctx)
+			w->ctx[i] = new_child(w->bg);
+		w->ready++;
+		while (w->bound <= i)
+			;
+		wait_asleep(w->tid);
+		w->t_fire = now_ns();
+		if (w->kctx)
+			kctx_cancel(w->ctx[i]);
+		else
+			pthread_kill(w->th, SIGURG);
+		while (w->woken <= i)
+			;
+	}
+	pthread_join(w->th, NULL);
+	emit_latency(side, what, w->lat, WAKE_SAMPLES);
+	for (i = 0; w->kctx && i < WAKE_SAMPLES; i++)
+		kctx_free(w->ctx[i]);
+}
+
+static void bench_interrupt(kctx_t *bg)
+{
+	static struct intr kill_side, kctx_side;
+
+	run_intr("baseline-vm", "Interrupt/pthread_kill", &kill_side);
+	kctx_side.kctx = true;
+	kctx_side.bg = bg;
+	run_intr("libkctx-vm", "Interrupt/bound-thread", &kctx_side);
 }
 
 static uint64_t ts_ns(const struct timespec *ts)
@@ -1124,6 +1219,7 @@ int main(int argc, char **argv)
 	repeat("libkctx-vm", "RoundTrip/create-cancel-close", TRIP_OPS, trip_kctx_body, &fd);
 
 	bench_wake(bg);
+	bench_interrupt(bg);
 	bench_lateness(bg);
 	late_parts(bg);
 
