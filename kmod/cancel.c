@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Cancellation: marking a node done and carrying that down its subtree.
+ * Propagation, the middle layer of the core: marking a node done and
+ * carrying that down its subtree, and the cancels built on it.
+ *
+ * It owns the moment a node becomes done (kctx_mark_done(): ->head.err,
+ * the record of why, the hooks' one run) and the walks that finish a
+ * subtree (kctx_finish(), kctx_cancel_all()). It calls only the node layer
+ * below it (ctx.c: references, kctx_why_get(), taking nodes off lists,
+ * kctx_timer_stop()) and the hooks it runs (hook.c); never deadline.c,
+ * whose timers call in here.
  *
  * A node becomes done exactly once, in kctx_mark_done(): the first cancel
  * to take its lock decides err and cause for good. Propagation then walks
@@ -71,35 +79,11 @@ bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why)
 	kctx_run_hooks(&hooks);
 	spin_unlock_irqrestore(&ctx->lock, flags);
 
-	kctx_deadline_stop(ctx);
+	kctx_timer_stop(ctx);
 	trace_kctx_cancel(ctx, why->err, why->cause);
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(kctx_mark_done);
-
-/* ->sibling is guarded by the lock of the node whose list holds it. */
-static void kctx_del_child(struct kctx *up, struct kctx *child)
-{
-	lockdep_assert_held(&up->lock);
-	hlist_del_init_rcu(&child->sibling);
-}
-
-/**
- * kctx_unlink() - take a node off its parent's list, if it is still there
- * @ctx: the node
- *
- * Context: Any context; takes kctx_up(@ctx)'s lock with interrupts off.
- */
-void kctx_unlink(struct kctx *ctx)
-{
-	struct kctx *up = kctx_up(ctx);
-	unsigned long flags;
-
-	spin_lock_irqsave(&up->lock, flags);
-	if (!hlist_unhashed(&ctx->sibling))
-		kctx_del_child(up, ctx);
-	spin_unlock_irqrestore(&up->lock, flags);
-}
 
 /*
  * One step of a walk at @node: unlink @finished, a child whose subtree is

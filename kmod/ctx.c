@@ -1,6 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Making, referencing, reading and freeing context nodes.
+ * The node layer, the bottom of the core: making, linking, referencing,
+ * reading and freeing context nodes.
+ *
+ * It owns a node's memory and lifetime (kctx_alloc(), kctx_get(),
+ * kctx_put() and the final release), its place on its parent's ->children
+ * list (kctx_link() and kctx_unlink()), and the references a deadline
+ * node's timer holds (kctx_timer_stop(); arming is part of kctx_link()).
+ * The constructors here are those that need nothing else: a cancel node,
+ * a value node, a detached node.
+ *
+ * The core is in three layers, each calling only those below it:
+ * this one; propagation (cancel.c), which marks nodes done and walks
+ * their subtrees; deadlines (deadline.c), whose timers set propagation off
+ * and which make deadline nodes. So this file calls neither of the other
+ * two: a node's timer callback is deadline.c's, set by kctx_alloc_deadline()
+ * before the node is linked, and only reached through the timer. Besides
+ * the core, it calls the leak registry (leak.c) and the uapi's per-user
+ * charges (user.c).
  */
 #include <linux/export.h>
 #include <linux/rcupdate.h>
@@ -20,6 +37,12 @@ struct kctx kctx_bg = {
 };
 
 static atomic64_t kctx_last_id = ATOMIC64_INIT(1);
+
+/* What a node's own deadline records, whether it fires or was past at birth. */
+const struct kctx_why kctx_why_deadline = {
+	.err = -ETIMEDOUT,
+	.cause = -ETIMEDOUT,
+};
 
 const char *const kctx_kind_names[KCTX_NODE_NR_KINDS] = {
 	[KCTX_NODE_BACKGROUND] = "background",
@@ -62,7 +85,7 @@ EXPORT_SYMBOL_GPL(kctx_todo);
 /**
  * kctx_alloc() - a node ready to be linked
  * @parent: the parent
- * @kind: the kind; a deadline node also wants kctx_deadline_init()
+ * @kind: the kind; a deadline node comes from kctx_alloc_deadline()
  * @gfp: allocation flags
  * @site: the constructor's caller, for debugfs and leak reports
  *
@@ -104,33 +127,6 @@ struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp
 	 */
 	smp_wmb();
 	refcount_set(&ctx->ref, 1);
-	return ctx;
-}
-
-/**
- * kctx_alloc_deadline() - kctx_alloc() for a node done at @deadline
- * @parent: the parent
- * @deadline: absolute time on CLOCK_MONOTONIC
- * @gfp: allocation flags
- * @site: the constructor's caller
- *
- * If an ancestor expires first, this is only a cancel node: the ancestor's
- * deadline is its own, and no timer is needed.
- *
- * Context: Any context that @gfp allows.
- * Return: the unlinked node, or ERR_PTR(-ENOMEM).
- */
-struct kctx *kctx_alloc_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp,
-				 unsigned long site)
-{
-	bool earlier = !IS_ERR_OR_NULL(parent) && deadline < parent->deadline;
-	struct kctx *ctx;
-
-	ctx = kctx_alloc(parent, earlier ? KCTX_NODE_DEADLINE : KCTX_NODE_CANCEL, gfp, site);
-	if (!IS_ERR(ctx) && earlier) {
-		ctx->deadline = deadline;
-		kctx_deadline_init(ctx);
-	}
 	return ctx;
 }
 
@@ -200,6 +196,64 @@ static void kctx_add_child(struct kctx *up, struct kctx *child)
 }
 
 /**
+ * kctx_unlink() - take a node off its parent's list, if it is still there
+ * @ctx: the node
+ *
+ * The undoing of kctx_link(), here rather than with the walks that also
+ * use it because the final kctx_put() must take a node that nobody
+ * finished off its list, and the node layer calls nothing above it.
+ *
+ * Context: Any context; takes kctx_up(@ctx)'s lock with interrupts off.
+ */
+void kctx_unlink(struct kctx *ctx)
+{
+	struct kctx *up = kctx_up(ctx);
+	unsigned long flags;
+
+	spin_lock_irqsave(&up->lock, flags);
+	if (!hlist_unhashed(&ctx->sibling))
+		kctx_del_child(up, ctx);
+	spin_unlock_irqrestore(&up->lock, flags);
+}
+
+/*
+ * Start the timer of a KCTX_NODE_DEADLINE node, unless it is already done;
+ * the timer holds a reference while it is armed. Arming under the node's
+ * lock orders it against kctx_mark_done(): either the canceller's
+ * kctx_timer_stop() sees the timer armed, or this sees the node done and
+ * leaves the timer alone.
+ */
+static void kctx_timer_arm(struct kctx *ctx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ctx->lock, flags);
+	if (!ctx->head.err) {
+		refcount_inc(&ctx->ref);
+		hrtimer_start(&kctx_to_timer(ctx)->timer, ctx->deadline, HRTIMER_MODE_ABS);
+	}
+	spin_unlock_irqrestore(&ctx->lock, flags);
+}
+
+/**
+ * kctx_timer_stop() - disarm the timer of a node that is done
+ * @ctx: any node, done
+ *
+ * Drops the timer's reference if the timer was still pending. If its
+ * callback is running, that callback owns the reference; called from the
+ * callback itself, this finds it running and does nothing.
+ *
+ * Context: Any context; the caller holds a reference on @ctx.
+ */
+void kctx_timer_stop(struct kctx *ctx)
+{
+	if (ctx->kind != KCTX_NODE_DEADLINE)
+		return;
+	if (hrtimer_try_to_cancel(&kctx_to_timer(ctx)->timer) == 1)
+		kctx_put(ctx);
+}
+
+/**
  * kctx_link() - publish a node made by kctx_alloc() and friends
  * @ctx: the node
  *
@@ -230,7 +284,7 @@ struct kctx *kctx_link(struct kctx *ctx)
 
 	trace_kctx_create(ctx);
 	if (ctx->kind == KCTX_NODE_DEADLINE)
-		kctx_deadline_arm(ctx);
+		kctx_timer_arm(ctx);
 	return ctx;
 }
 
@@ -253,53 +307,6 @@ struct kctx *kctx_with_cancel(struct kctx *parent, gfp_t gfp)
 	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
 }
 EXPORT_SYMBOL_GPL(kctx_with_cancel);
-
-static struct kctx *kctx_new_deadline(struct kctx *parent, ktime_t deadline,
-				      gfp_t gfp, unsigned long site)
-{
-	struct kctx *ctx = kctx_alloc_deadline(parent, deadline, gfp, site);
-
-	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
-}
-
-/**
- * kctx_with_deadline() - a cancellable child that is done at a deadline
- * @parent: the parent context
- * @deadline: absolute time on CLOCK_MONOTONIC
- * @gfp: allocation flags
- *
- * When @deadline passes the child is done with -ETIMEDOUT. If an ancestor's
- * deadline comes first, no timer is armed and the ancestor's deadline is
- * the child's. A deadline already past gives a child born done.
- *
- * Context: Any context that @gfp allows.
- * Return: the new context, holding one reference for the caller, or
- * ERR_PTR(-ENOMEM).
- */
-struct kctx *kctx_with_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp)
-{
-	return kctx_new_deadline(parent, deadline, gfp, _RET_IP_);
-}
-EXPORT_SYMBOL_GPL(kctx_with_deadline);
-
-/**
- * kctx_with_timeout() - kctx_with_deadline() at now plus a duration
- * @parent: the parent context
- * @timeout_ns: nanoseconds from now
- * @gfp: allocation flags
- *
- * Context: Any context that @gfp allows.
- * Return: the new context, holding one reference for the caller, or
- * ERR_PTR(-ENOMEM).
- */
-struct kctx *kctx_with_timeout(struct kctx *parent, u64 timeout_ns, gfp_t gfp)
-{
-	ktime_t deadline = ktime_add_safe(ktime_get(),
-					  min_t(u64, timeout_ns, KTIME_MAX));
-
-	return kctx_new_deadline(parent, deadline, gfp, _RET_IP_);
-}
-EXPORT_SYMBOL_GPL(kctx_with_timeout);
 
 /**
  * kctx_with_value() - a child that carries a value under a key

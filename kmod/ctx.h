@@ -151,6 +151,13 @@ static inline struct kctx_timer *kctx_to_timer(struct kctx *ctx)
 	return container_of(ctx, struct kctx_timer, ctx);
 }
 
+/* ->sibling is guarded by the lock of the node whose list holds it. */
+static inline void kctx_del_child(struct kctx *up, struct kctx *child)
+{
+	lockdep_assert_held(&up->lock);
+	hlist_del_init_rcu(&child->sibling);
+}
+
 /*
  * kctx_record_why() - copy @why's cause and canceller into @ctx; the caller
  * then publishes ->head.err, which must come last. The node takes a reference
@@ -177,30 +184,33 @@ static inline struct pid *kctx_current_canceller(void)
 	return current->flags & PF_KTHREAD ? NULL : task_tgid(current);
 }
 
-/* ctx.c */
+/*
+ * The core's three layers, each calling only those below it (see the head
+ * of each file).
+ */
+
+/* ctx.c: the node layer, at the bottom */
 struct kctx *kctx_alloc(struct kctx *parent, enum kctx_node_kind kind, gfp_t gfp,
 			unsigned long site);
-struct kctx *kctx_alloc_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp,
-				 unsigned long site);
 struct kctx *kctx_alloc_user_value(struct kctx *parent, u64 key, u64 val, gfp_t gfp,
 				   unsigned long site);
 struct kctx *kctx_link(struct kctx *ctx);
+void kctx_unlink(struct kctx *ctx);
+void kctx_timer_stop(struct kctx *ctx);
 bool kctx_user_value(const struct kctx *ctx, u64 key, u64 *val);
 void kctx_why_get(const struct kctx *ctx, struct kctx_why *why);
 
-/* cancel.c */
+/* cancel.c: propagation, above the node layer */
 bool kctx_mark_done(struct kctx *ctx, const struct kctx_why *why);
-void kctx_unlink(struct kctx *ctx);
 bool kctx_finish(struct kctx *ctx, unsigned int budget);
 bool kctx_finish_atomic(struct kctx *ctx, unsigned int budget);
 void kctx_end_why(struct kctx *ctx, const struct kctx_why *why);
 void kctx_cancel_why(struct kctx *ctx, const struct kctx_why *why);
 void kctx_cancel_all(void);
 
-/* deadline.c */
-void kctx_deadline_init(struct kctx *ctx);
-void kctx_deadline_arm(struct kctx *ctx);
-void kctx_deadline_stop(struct kctx *ctx);
+/* deadline.c: deadlines, above propagation */
+struct kctx *kctx_alloc_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp,
+				 unsigned long site);
 void kctx_deadline_flush(void);
 int kctx_deadline_wq_init(void);
 void kctx_deadline_wq_exit(void);

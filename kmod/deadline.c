@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Deadlines: one hrtimer per deadline node that expires before all of its
- * ancestors.
+ * Deadlines, the top layer of the core: one hrtimer per deadline node that
+ * expires before all of its ancestors.
+ *
+ * It owns the deadline constructors (kctx_alloc_deadline(),
+ * kctx_with_deadline(), kctx_with_timeout()), what a timer does when it
+ * fires (kctx_deadline_fire(), set as the callback before the node is
+ * linked), and the workers that finish the walks it starts. It calls
+ * propagation (cancel.c: kctx_mark_done(), kctx_finish()) and the node
+ * layer (ctx.c). Neither calls back up here; only the timer does. Arming
+ * the timer (in kctx_link()) and stopping it (kctx_timer_stop()) are the
+ * node layer's: each moves a reference of the node's own, ordered against
+ * kctx_mark_done() by the node's lock, and it is the node layer that
+ * guarantees a node is never freed under its timer.
  *
  * An armed timer holds a reference on its node, so a node is never freed
  * under a pending or running timer and the free path never has to wait for
@@ -27,6 +38,7 @@
  * none of them holds up another deadline.
  */
 #include <kunit/visibility.h>
+#include <linux/export.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -97,11 +109,6 @@ static void kctx_expire_work_fn(struct work_struct *work)
 
 static DECLARE_WORK(kctx_expire_work, kctx_expire_work_fn);
 
-const struct kctx_why kctx_why_deadline = {
-	.err = -ETIMEDOUT,
-	.cause = -ETIMEDOUT,
-};
-
 static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 {
 	struct kctx *ctx = &container_of(timer, struct kctx_timer, timer)->ctx;
@@ -128,13 +135,8 @@ static enum hrtimer_restart kctx_deadline_fire(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
-/**
- * kctx_deadline_init() - set up the timer of a KCTX_NODE_DEADLINE node
- * @ctx: the node, not yet published
- *
- * Context: Any context.
- */
-void kctx_deadline_init(struct kctx *ctx)
+/* Set up the timer of a KCTX_NODE_DEADLINE node, not yet published. */
+static void kctx_deadline_init(struct kctx *ctx)
 {
 	struct hrtimer *timer = &kctx_to_timer(ctx)->timer;
 
@@ -143,44 +145,78 @@ void kctx_deadline_init(struct kctx *ctx)
 }
 
 /**
- * kctx_deadline_arm() - start the timer, unless the node is already done
- * @ctx: a KCTX_NODE_DEADLINE node
+ * kctx_alloc_deadline() - kctx_alloc() for a node done at @deadline
+ * @parent: the parent
+ * @deadline: absolute time on CLOCK_MONOTONIC
+ * @gfp: allocation flags
+ * @site: the constructor's caller
  *
- * Arming under the node's lock orders it against kctx_mark_done(): either
- * the canceller's kctx_deadline_stop() sees the timer armed, or this sees
- * the node done and leaves the timer alone.
+ * If an ancestor expires first, this is only a cancel node: the ancestor's
+ * deadline is its own, and no timer is needed.
  *
- * Context: Any context; takes @ctx's lock with interrupts off.
+ * Context: Any context that @gfp allows.
+ * Return: the unlinked node, or ERR_PTR(-ENOMEM).
  */
-void kctx_deadline_arm(struct kctx *ctx)
+struct kctx *kctx_alloc_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp,
+				 unsigned long site)
 {
-	unsigned long flags;
+	bool earlier = !IS_ERR_OR_NULL(parent) && deadline < parent->deadline;
+	struct kctx *ctx;
 
-	spin_lock_irqsave(&ctx->lock, flags);
-	if (!ctx->head.err) {
-		refcount_inc(&ctx->ref);
-		hrtimer_start(&kctx_to_timer(ctx)->timer, ctx->deadline, HRTIMER_MODE_ABS);
+	ctx = kctx_alloc(parent, earlier ? KCTX_NODE_DEADLINE : KCTX_NODE_CANCEL, gfp, site);
+	if (!IS_ERR(ctx) && earlier) {
+		ctx->deadline = deadline;
+		kctx_deadline_init(ctx);
 	}
-	spin_unlock_irqrestore(&ctx->lock, flags);
+	return ctx;
+}
+
+static struct kctx *kctx_new_deadline(struct kctx *parent, ktime_t deadline,
+				      gfp_t gfp, unsigned long site)
+{
+	struct kctx *ctx = kctx_alloc_deadline(parent, deadline, gfp, site);
+
+	return IS_ERR(ctx) ? ctx : kctx_link(ctx);
 }
 
 /**
- * kctx_deadline_stop() - disarm the timer of a node that is done
- * @ctx: any node, done
+ * kctx_with_deadline() - a cancellable child that is done at a deadline
+ * @parent: the parent context
+ * @deadline: absolute time on CLOCK_MONOTONIC
+ * @gfp: allocation flags
  *
- * Drops the timer's reference if the timer was still pending. If its
- * callback is running, that callback owns the reference; called from the
- * callback itself, this finds it running and does nothing.
+ * When @deadline passes the child is done with -ETIMEDOUT. If an ancestor's
+ * deadline comes first, no timer is armed and the ancestor's deadline is
+ * the child's. A deadline already past gives a child born done.
  *
- * Context: Any context; the caller holds a reference on @ctx.
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
  */
-void kctx_deadline_stop(struct kctx *ctx)
+struct kctx *kctx_with_deadline(struct kctx *parent, ktime_t deadline, gfp_t gfp)
 {
-	if (ctx->kind != KCTX_NODE_DEADLINE)
-		return;
-	if (hrtimer_try_to_cancel(&kctx_to_timer(ctx)->timer) == 1)
-		kctx_put(ctx);
+	return kctx_new_deadline(parent, deadline, gfp, _RET_IP_);
 }
+EXPORT_SYMBOL_GPL(kctx_with_deadline);
+
+/**
+ * kctx_with_timeout() - kctx_with_deadline() at now plus a duration
+ * @parent: the parent context
+ * @timeout_ns: nanoseconds from now
+ * @gfp: allocation flags
+ *
+ * Context: Any context that @gfp allows.
+ * Return: the new context, holding one reference for the caller, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct kctx *kctx_with_timeout(struct kctx *parent, u64 timeout_ns, gfp_t gfp)
+{
+	ktime_t deadline = ktime_add_safe(ktime_get(),
+					  min_t(u64, timeout_ns, KTIME_MAX));
+
+	return kctx_new_deadline(parent, deadline, gfp, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(kctx_with_timeout);
 
 /**
  * kctx_deadline_flush() - wait until no fired deadline awaits its walk
