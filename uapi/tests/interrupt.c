@@ -110,7 +110,8 @@ TEST(cancel_interrupts_a_bound_threads_futex_wait)
 TEST(deadline_interrupts_a_bound_threads_pipe_read)
 {
 	int p[2];
-	struct sleeper s = { .ctx = kt_timeout(kt_dev(), 50 * 1000000LL), .pipe_rd = -1 };
+	/* Long enough for the thread to be seen asleep first, even on debug. */
+	struct sleeper s = { .ctx = kt_timeout(kt_dev(), 500 * 1000000LL), .pipe_rd = -1 };
 	pthread_t t;
 
 	ASSERT_EQ(pipe(p), 0);

@@ -74,7 +74,8 @@ TEST(deadline_interrupts_a_read_from_a_silent_peer)
 
 	ASSERT_OK(pipe(p));
 	s.fd = p[0];
-	ASSERT_OK(kctx_with_timeout(root, MS(50), &s.ctx));
+	/* Long enough for the thread to be seen asleep first, even on debug. */
+	ASSERT_OK(kctx_with_timeout(root, MS(500), &s.ctx));
 	run_sleeper(&s, &t);
 	ASSERT_OK(pthread_join(t, NULL));
 	ASSERT_EQ(s.ret, -1);

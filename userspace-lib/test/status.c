@@ -42,7 +42,9 @@ static void forbid(int ioctl_err, int mmap_err)
 	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 
 	ASSERT_OK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-	ASSERT_OK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+	/* The debug kernel is built without CONFIG_SECCOMP. */
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		SKIP("no seccomp filters in this kernel (%s)", strerror(errno));
 }
 
 /* No ioctl() and no mmap(), which could answer a check from the kernel. */
@@ -170,7 +172,12 @@ TEST(checks_in_a_forked_child)
 		_exit(kctx_err(ctx) != 0 || write(done[1], "x", 1) != 1 ||
 		      read(go[0], &c, 1) != 1 || kctx_err(ctx) != -ECANCELED);
 	}
-	ASSERT_EQ(read(done[0], &c, 1), 1);
+	close(done[1]);		/* the child's exit, skipped or failed, ends the read */
+	if (read(done[0], &c, 1) != 1) {
+		if (wait_child(pid) == KT_SKIP)
+			SKIP("no seccomp filters in this kernel");
+		FAIL("the child stopped before its first check");
+	}
 	ASSERT_OK(kctx_cancel(ctx));
 	ASSERT_EQ(write(go[1], "x", 1), 1);
 	ASSERT_EQ(wait_child(pid), 0);
