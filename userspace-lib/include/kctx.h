@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -89,6 +91,21 @@ int kctx_from_fd(int fd, kctx_t **out);
 int kctx_from_env(kctx_t **out);
 void kctx_free(kctx_t *ctx);
 const char *kctx_strerror(int err);
+
+/*
+ * Blocking calls that the context ends: the call's result, or the
+ * context's error (kctx_err()) if it is done first. See kctx_read(3).
+ */
+ssize_t kctx_read(kctx_t *ctx, int fd, void *buf, size_t count);
+ssize_t kctx_write(kctx_t *ctx, int fd, const void *buf, size_t count);
+ssize_t kctx_recv(kctx_t *ctx, int sockfd, void *buf, size_t len, int flags);
+ssize_t kctx_send(kctx_t *ctx, int sockfd, const void *buf, size_t len, int flags);
+int kctx_accept(kctx_t *ctx, int sockfd, struct sockaddr *addr, socklen_t *addrlen,
+		int flags);
+int kctx_connect(kctx_t *ctx, int sockfd, const struct sockaddr *addr,
+		 socklen_t addrlen);
+int kctx_sleep(kctx_t *ctx, const struct timespec *req, struct timespec *rem);
+int kctx_poll(kctx_t *ctx, struct pollfd *fds, nfds_t nfds, int timeout);
 
 /* The library's version */
 const char *kctx_version(void);
