@@ -375,6 +375,12 @@ static void ns_to_ts(int64_t ns, struct timespec *ts)
 	ts->tv_nsec = (long)(ns % 1000000000);
 }
 
+/* A ppoll() timeout: at most 2^30 s (34 years), which a 32-bit time_t holds. */
+static void timeout_ts(int64_t ns, struct timespec *ts)
+{
+	ns_to_ts(ns > ((int64_t)1 << 30) * 1000000000 ? ((int64_t)1 << 30) * 1000000000 : ns, ts);
+}
+
 /*
  * A sleep's own end is a timeout of the ppoll() on the ctx fd. ppoll()
  * takes a relative time and is not restarted after a signal, so the end
@@ -406,7 +412,7 @@ KCTX_EXPORT int kctx_sleep(kctx_t *ctx, const struct timespec *req, struct times
 		left = end - mono_ns();
 		if (left <= 0)
 			break;
-		ns_to_ts(left, &ts);
+		timeout_ts(left, &ts);
 		p.revents = 0;
 		r = ppoll(&p, 1, &ts, NULL);
 		if (r < 0) {
@@ -459,7 +465,7 @@ KCTX_EXPORT int kctx_poll(kctx_t *ctx, struct pollfd *fds, nfds_t nfds, int time
 	for (;;) {
 		if (timeout >= 0) {
 			left = end - mono_ns();
-			ns_to_ts(left > 0 ? left : 0, &ts);
+			timeout_ts(left > 0 ? left : 0, &ts);
 			tsp = &ts;
 		}
 		for (i = 0; i <= nfds; i++)

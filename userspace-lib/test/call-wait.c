@@ -14,6 +14,7 @@ TEST(sleep_sleeps_its_time)
 	kctx_t *ctx = new_root(), *bg;
 	struct timespec req = { 0, MS(20) }, rem = { 1, 1 };
 	int64_t t0 = now_ns();
+	pid_t pid;
 
 	errno = 4321;
 	ASSERT_OK(kctx_sleep(ctx, &req, &rem));
@@ -26,6 +27,14 @@ TEST(sleep_sleeps_its_time)
 	req.tv_nsec = 0;
 	ASSERT_OK(kctx_sleep(ctx, &req, NULL));
 	kctx_free(bg);
+	kctx_free(ctx);
+	/* A sleep longer than any ppoll() timeout; a cancel ends it. */
+	ctx = new_root();
+	pid = cancel_when_blocked(ctx, call_gettid(), 0);
+	req.tv_sec = sizeof(time_t) > 4 ? INT64_MAX / 2 : INT32_MAX;
+	ASSERT_EQ(kctx_sleep(ctx, &req, &rem), -ECANCELED);
+	ASSERT_GT(rem.tv_sec, 1 << 29);
+	ASSERT_EQ(wait_child(pid), 0);
 	kctx_free(ctx);
 }
 
