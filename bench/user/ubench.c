@@ -7,13 +7,14 @@
  * something even under an emulator. Output: "@bench" lines, as in
  * bench/kernel/bench.h; progress on stderr.
  *
- *   ubench [-reps N] [base] [limits] [late]
+ *   ubench [-reps N] [base] [limits] [late] [calls]
  *
- * base is all of the above; limits is the uapi at its bounds: the longest
+ * base is all of the above, and calls; limits is the uapi at its bounds: the longest
  * single call at the largest tree the per-user cap allows, and a cancel
  * with 10^5 watch-only fds (LargestTree and WatchCancel below). Both by
  * default, limits first, while nothing else is charged to the user. late
- * is base's deadline lateness alone, with its traced parts.
+ * is base's deadline lateness alone, with its traced parts; calls is
+ * base's cancellable-call rows alone (kctx_read() against read()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +47,7 @@
 #define CREATE_OPS	100000
 #define CHECK_OPS	10000000
 #define TRIP_OPS	100000
+#define CALL_OPS	65536	/* 1-byte reads of one full 64 KiB pipe */
 #define WAKE_SAMPLES	200
 #define LATE_SAMPLES	2000
 #define LATE_REPS	3
@@ -252,6 +255,113 @@ static void trip_getppid_body(void *arg)
 	(void)arg;
 	for (i = 0; i < TRIP_OPS; i++)
 		syscall(SYS_getppid);
+}
+
+/*
+ * kctx_read() on a ready pipe against read(): each run fills a 64 KiB pipe
+ * with one write, then reads it a byte at a time. The parts: the done
+ * check (kctx_err(), CheckCanceled/Err/live), the RWF_NOWAIT read that
+ * kctx_read() makes, and the ppoll() of the pipe and the ctx fd that a
+ * poll-first design would add.
+ */
+struct call_bench {
+	kctx_t *ctx;
+	int rd, wr;
+	char fill[CALL_OPS];
+};
+
+static void call_fill(struct call_bench *b)
+{
+	if (write(b->wr, b->fill, CALL_OPS) != CALL_OPS)
+		die("filling the pipe", errno);
+}
+
+static void call_read_body(void *arg)
+{
+	struct call_bench *b = arg;
+	char c;
+	int i;
+
+	call_fill(b);
+	for (i = 0; i < CALL_OPS; i++)
+		if (read(b->rd, &c, 1) != 1)
+			die("read", errno);
+}
+
+static void call_kctx_read_body(void *arg)
+{
+	struct call_bench *b = arg;
+	ssize_t r;
+	char c;
+	int i;
+
+	call_fill(b);
+	for (i = 0; i < CALL_OPS; i++) {
+		r = kctx_read(b->ctx, b->rd, &c, 1);
+		if (r != 1)
+			die("kctx_read", r < 0 ? (int)r : EIO);
+	}
+}
+
+static void call_nowait_body(void *arg)
+{
+	struct call_bench *b = arg;
+	struct iovec iov;
+	char c;
+	int i;
+
+	call_fill(b);
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	for (i = 0; i < CALL_OPS; i++)
+		if (preadv2(b->rd, &iov, 1, -1, RWF_NOWAIT) != 1)
+			die("preadv2 RWF_NOWAIT", errno);
+}
+
+static void call_ppoll_body(void *arg)
+{
+	struct call_bench *b = arg;
+	struct pollfd p[2] = {
+		{ .fd = b->rd, .events = POLLIN },
+		{ .fd = kctx_fd(b->ctx), .events = POLLIN },
+	};
+	int i;
+
+	call_fill(b);
+	for (i = 0; i < CALL_OPS; i++)
+		if (ppoll(p, 2, NULL, NULL) != 1)
+			die("ppoll", errno);
+	for (i = 0; i < CALL_OPS; i += 4096) {
+		char drain[4096];
+
+		if (read(b->rd, drain, sizeof(drain)) != sizeof(drain))
+			die("draining the pipe", errno);
+	}
+}
+
+static void bench_calls(kctx_t *bg)
+{
+	struct call_bench *b = calloc(1, sizeof(*b));
+	int p[2];
+
+	if (!b)
+		die("calloc", ENOMEM);
+	if (pipe(p))
+		die("pipe", errno);
+	if (fcntl(p[1], F_SETPIPE_SZ, CALL_OPS) < CALL_OPS)
+		die("F_SETPIPE_SZ", errno);
+	b->rd = p[0];
+	b->wr = p[1];
+	b->ctx = new_child(bg);
+	repeat("baseline-vm", "Call/read/ready-pipe", CALL_OPS, call_read_body, b);
+	repeat("libkctx-vm", "Call/kctx_read/ready-pipe", CALL_OPS, call_kctx_read_body, b);
+	repeat("libkctx-vm", "Call/parts/preadv2-nowait", CALL_OPS, call_nowait_body, b);
+	repeat("libkctx-vm", "Call/parts/kctx_err", CHECK_OPS, check_err_body, b->ctx);
+	repeat("libkctx-vm", "Call/parts/ppoll-ready", CALL_OPS, call_ppoll_body, b);
+	kctx_free(b->ctx);
+	close(p[0]);
+	close(p[1]);
+	free(b);
 }
 
 /* Wait, with a deadline, until thread @tid sleeps ('S' in its stat). */
@@ -1161,7 +1271,7 @@ static void bench_watch_cancel(int dev)
 
 int main(int argc, char **argv)
 {
-	bool base = false, limits = false, late = false;
+	bool base = false, limits = false, late = false, calls = false;
 	kctx_t *bg, *parent, *done;
 	int i, r, fd, dev;
 
@@ -1174,10 +1284,12 @@ int main(int argc, char **argv)
 			limits = true;
 		else if (!strcmp(argv[i], "late"))
 			late = true;
+		else if (!strcmp(argv[i], "calls"))
+			calls = true;
 		else
-			die("usage: ubench [-reps N] [base] [limits] [late]", EINVAL);
+			die("usage: ubench [-reps N] [base] [limits] [late] [calls]", EINVAL);
 	}
-	if (!base && !limits && !late)
+	if (!base && !limits && !late && !calls)
 		base = limits = true;
 	if (reps < 1 || reps > MAX_REPS)
 		die("-reps must be 1 to 15", EINVAL);
@@ -1197,6 +1309,8 @@ int main(int argc, char **argv)
 		bench_lateness(bg);
 		late_parts(bg);
 	}
+	if (calls && !base)
+		bench_calls(bg);
 	if (!base) {
 		kctx_free(bg);
 		return 0;
@@ -1218,6 +1332,7 @@ int main(int argc, char **argv)
 	repeat("libkctx-vm", "RoundTrip/state", TRIP_OPS, trip_state_body, &fd);
 	repeat("libkctx-vm", "RoundTrip/create-cancel-close", TRIP_OPS, trip_kctx_body, &fd);
 
+	bench_calls(bg);
 	bench_wake(bg);
 	bench_interrupt(bg);
 	bench_lateness(bg);
