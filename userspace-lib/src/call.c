@@ -190,6 +190,10 @@ static ssize_t run_plain(kctx_t *ctx, struct op *op)
 
 	if (fl < 0)
 		return -errno;
+	/* What the call would refuse at once, poll would wait for forever. */
+	if ((op->kind == OP_READ && (fl & O_ACCMODE) == O_WRONLY) ||
+	    (op->kind == OP_WRITE && (fl & O_ACCMODE) == O_RDONLY))
+		return -EBADF;
 	if (fl & O_NONBLOCK) {
 		for (;;) {
 			r = op_plain(op);

@@ -386,6 +386,15 @@ TEST(a_pty_read_ends_on_cancel_and_reads_a_line)
 	ASSERT_EQ(kctx_write(ctx, m, "hi\n", 3), 3);
 	ASSERT_EQ(kctx_read(ctx, s, buf, sizeof(buf)), 3);
 	ASSERT_OK(memcmp(buf, "hi\n", 3));
+	/* A tty opened for one direction refuses the other, as read(2) and write(2). */
+	close(s);
+	s = open(ptsname(m), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	ASSERT_GE(s, 0);
+	ASSERT_EQ(kctx_read(ctx, s, buf, sizeof(buf)), -EBADF);
+	close(s);
+	s = open(ptsname(m), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	ASSERT_GE(s, 0);
+	ASSERT_EQ(kctx_write(ctx, s, "x", 1), -EBADF);
 	kctx_free(ctx);
 }
 
