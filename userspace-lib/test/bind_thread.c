@@ -47,7 +47,7 @@ static void run_sleeper(struct sleeper *s, pthread_t *t)
 	while (!(tid = atomic_load(&s->tid)))
 		sched_yield();
 	ASSERT_OK(s->bound);
-	wait_sleeping(tid);
+	wait_blocked(tid);
 }
 
 TEST(cancel_interrupts_a_futex_wait)

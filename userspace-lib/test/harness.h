@@ -220,28 +220,39 @@ static inline int recv_fd(int sock)
 	return fd;
 }
 
-/* Poll, with a deadline, until thread @tid of this process is asleep. */
-static inline void wait_sleeping(pid_t tid)
+/* The state letter of thread (or process) @tid, from /proc; 0 if gone. */
+static inline char task_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * Wait until @tid sleeps (state S): blocked in a call. Polling with a
+ * deadline, not a sleep standing in for a synchronisation.
+ */
+static inline void wait_blocked(pid_t tid)
 {
 	int64_t end = now_ns() + MS(10000);
-	char path[64], buf[256], *state;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	while (now_ns() < end) {
-		f = fopen(path, "r");
-		if (f && fgets(buf, sizeof(buf), f)) {
-			state = strrchr(buf, ')');
-			if (state && state[2] == 'S') {
-				fclose(f);
-				return;
-			}
-		}
-		if (f)
-			fclose(f);
-		usleep(1000);
+	while (task_state(tid) != 'S') {
+		if (now_ns() > end)
+			FAIL("task %d never blocked (state %c)", (int)tid, task_state(tid));
+		usleep(500);
 	}
-	FAIL("thread %d never went to sleep", tid);
 }
 
 #ifndef KT_NO_MAIN
