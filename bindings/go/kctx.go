@@ -452,8 +452,10 @@ func Cause(ctx context.Context) error {
 // processes see it and the kernel ends the context at it with -ETIMEDOUT.
 // Any other end of parent (a Go cancel; context.Cause's causes don't exist
 // in Go 1.19) is passed on by a goroutine waiting on parent's Done, which
-// cancels the kernel context with the cause -ECANCELED. It is parked on
-// channels, and exits when either context is done.
+// cancels the kernel context with the cause -ECANCELED, unless the kernel
+// ancestor is done too (then the kernel's own cancel, with its cause,
+// reaches the new context). It is parked on channels, and exits when
+// either context is done.
 //
 // New fails if /dev/kctx can't be opened (kctx is not loaded) or the
 // kernel refuses the context (ENOSPC at the user's cap, EMFILE).
@@ -520,6 +522,15 @@ func New(parent context.Context) (*Context, context.CancelFunc, error) {
 		go func() {
 			select {
 			case <-pd:
+				if kp != nil {
+					if st, err := kp.state(); err == nil && st.State&stateDone != 0 {
+						// parent ended with its kernel
+						// context, whose cancel reaches
+						// this kernel child by itself,
+						// with its own cause.
+						return
+					}
+				}
 				code := -int64(syscall.ECANCELED)
 				if parent.Err() == context.DeadlineExceeded {
 					if kernelDeadline {
