@@ -1,0 +1,3 @@
+module kctx.dev/kctx
+
+go 1.19
