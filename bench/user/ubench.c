@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -169,6 +170,35 @@ static void check_err_body(void *arg)
 
 	for (i = 0; i < CHECK_OPS; i++)
 		sink += kctx_err(arg);
+}
+
+/*
+ * CheckCanceled's parts: the status page's err word loaded inline, as
+ * C++'s stop_requested() loads its flag, and through an out-of-line call,
+ * which is what a library function adds before its own code.
+ */
+static void check_page_load_body(void *arg)
+{
+	const int *err = arg;
+	volatile int sink = 0;
+	int i;
+
+	for (i = 0; i < CHECK_OPS; i++)
+		sink += __atomic_load_n(err, __ATOMIC_ACQUIRE);
+}
+
+__attribute__((noinline)) static int load_out_of_line(const int *err)
+{
+	return __atomic_load_n(err, __ATOMIC_ACQUIRE);
+}
+
+static void check_page_call_body(void *arg)
+{
+	volatile int sink = 0;
+	int i;
+
+	for (i = 0; i < CHECK_OPS; i++)
+		sink += load_out_of_line(arg);
 }
 
 /* Go's Done, looked at without blocking. */
@@ -1273,6 +1303,7 @@ int main(int argc, char **argv)
 {
 	bool base = false, limits = false, late = false, calls = false;
 	kctx_t *bg, *parent, *done;
+	const struct kctx_status *page;
 	int i, r, fd, dev;
 
 	for (i = 1; i < argc; i++) {
@@ -1324,6 +1355,14 @@ int main(int argc, char **argv)
 	repeat("libkctx-vm", "CheckCanceled/Err/done", CHECK_OPS, check_err_body, done);
 	repeat("libkctx-vm", "CheckCanceled/Done/live", CHECK_OPS, check_done_body, parent);
 	repeat("libkctx-vm", "CheckCanceled/Done/done", CHECK_OPS, check_done_body, done);
+	page = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, kctx_fd(parent), 0);
+	if (page == MAP_FAILED)
+		die("mmap of the status page", errno);
+	repeat("libkctx-vm", "CheckCanceled/parts/page-load", CHECK_OPS, check_page_load_body,
+	       (void *)&page->err);
+	repeat("libkctx-vm", "CheckCanceled/parts/call-load", CHECK_OPS, check_page_call_body,
+	       (void *)&page->err);
+	munmap((void *)page, sysconf(_SC_PAGESIZE));
 
 	fd = kctx_fd(parent);
 	repeat("baseline-vm", "RoundTrip/getppid", TRIP_OPS, trip_getppid_body, NULL);

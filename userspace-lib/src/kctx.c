@@ -350,7 +350,7 @@ KCTX_EXPORT int kctx_detach(kctx_t *ctx)
 	return 0;
 }
 
-static int err_slow(kctx_t *ctx)
+__attribute__((noinline, cold)) static int err_slow(kctx_t *ctx)
 {
 	ERRNO_GUARD;
 	struct kctx_state st;
