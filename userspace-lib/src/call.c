@@ -35,16 +35,7 @@
 #include <sys/uio.h>
 
 #include "kctx.h"
-
-#define KCTX_EXPORT __attribute__((visibility("default")))
-
-static void restore_errno(int *saved)
-{
-	errno = *saved;
-}
-
-#define ERRNO_GUARD \
-	int saved_errno_ __attribute__((cleanup(restore_errno), unused)) = errno
+#include "lib.h"
 
 /* The one check of the context: 0 while it is live, else its error. */
 static inline int ctx_err(kctx_t *ctx)
@@ -365,24 +356,10 @@ KCTX_EXPORT int kctx_connect(kctx_t *ctx, int sockfd, const struct sockaddr *add
 	return -soerr;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void ns_to_ts(int64_t ns, struct timespec *ts)
-{
-	ts->tv_sec = (time_t)(ns / 1000000000);
-	ts->tv_nsec = (long)(ns % 1000000000);
-}
-
 /* A ppoll() timeout: at most 2^30 s (34 years), which a 32-bit time_t holds. */
 static void timeout_ts(int64_t ns, struct timespec *ts)
 {
-	ns_to_ts(ns > ((int64_t)1 << 30) * 1000000000 ? ((int64_t)1 << 30) * 1000000000 : ns, ts);
+	ns_to_timespec(ns > ((int64_t)1 << 30) * 1000000000 ? ((int64_t)1 << 30) * 1000000000 : ns, ts);
 }
 
 /*
@@ -403,7 +380,7 @@ KCTX_EXPORT int kctx_sleep(kctx_t *ctx, const struct timespec *req, struct times
 		return -EINVAL;
 	p.fd = ctx_pollfd(ctx);
 	p.events = POLLIN;
-	end = mono_ns();
+	end = monotonic_ns();
 	/* Saturate: a sleep past 2^63 ns is forever. */
 	if ((int64_t)req->tv_sec >= (INT64_MAX - end) / 1000000000 - 1)
 		end = INT64_MAX;
@@ -413,7 +390,7 @@ KCTX_EXPORT int kctx_sleep(kctx_t *ctx, const struct timespec *req, struct times
 	if (r)
 		goto out;
 	for (;;) {
-		left = end - mono_ns();
+		left = end - monotonic_ns();
 		if (left <= 0)
 			break;
 		timeout_ts(left, &ts);
@@ -434,8 +411,8 @@ KCTX_EXPORT int kctx_sleep(kctx_t *ctx, const struct timespec *req, struct times
 	return 0;
 out:
 	if (rem) {
-		left = end - mono_ns();
-		ns_to_ts(left > 0 ? left : 0, rem);
+		left = end - monotonic_ns();
+		ns_to_timespec(left > 0 ? left : 0, rem);
 	}
 	return r;
 }
@@ -464,11 +441,11 @@ KCTX_EXPORT int kctx_poll(kctx_t *ctx, struct pollfd *fds, nfds_t nfds, int time
 	p[nfds].fd = ctx_pollfd(ctx);
 	p[nfds].events = POLLIN;
 	if (timeout >= 0)
-		end = mono_ns() + (int64_t)timeout * 1000000;
+		end = monotonic_ns() + (int64_t)timeout * 1000000;
 	/* The ppoll() checks the context too: a done one polls readable at once. */
 	for (;;) {
 		if (timeout >= 0) {
-			left = end - mono_ns();
+			left = end - monotonic_ns();
 			timeout_ts(left > 0 ? left : 0, &ts);
 			tsp = &ts;
 		}

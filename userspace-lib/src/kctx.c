@@ -5,7 +5,8 @@
  * A handle is a context fd plus, once asked for, an eventfd attached to
  * it, and the context's status page, mapped read-only at the first check,
  * so that every later kctx_err(), kctx_done(), kctx_cause(),
- * kctx_deadline() and kctx_id() is a load, not a system call. The background handle holds /dev/kctx instead: KCTX_IOC_CREATE on the
+ * kctx_deadline() and kctx_id() is a load, not a system call. The
+ * background handle holds /dev/kctx instead: KCTX_IOC_CREATE on the
  * device makes children of the background root, and there is nothing else
  * to do with it. Everything the kernel checks (owner or watch-only, flags,
  * times) is left to the kernel, so the errors are its errors.
@@ -30,8 +31,7 @@
 #include <linux/kctx.h>
 
 #include "kctx.h"
-
-#define KCTX_EXPORT __attribute__((visibility("default")))
+#include "lib.h"
 
 struct kctx {
 	int fd;			/* the context fd, or /dev/kctx for background */
@@ -42,14 +42,6 @@ struct kctx {
 	/* NULL until the first check, then the page or MAP_FAILED; atomic */
 	struct kctx_status *status;
 };
-
-static void restore_errno(int *saved)
-{
-	errno = *saved;
-}
-
-#define ERRNO_GUARD \
-	int saved_errno_ __attribute__((cleanup(restore_errno), unused)) = errno
 
 /* ioctl() as 0 or more, or a negative errno. */
 static int xioctl(int fd, unsigned long cmd, void *arg)
@@ -275,14 +267,6 @@ KCTX_EXPORT int kctx_cancel_cause(kctx_t *ctx, int64_t cause)
 
 	cancel_set_cause(&c, cause);
 	return cancel(ctx, &c);
-}
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /*
@@ -528,8 +512,7 @@ KCTX_EXPORT int kctx_wait(kctx_t *ctx, int64_t timeout_ns)
 	if (!ctx || timeout_ns < -1)
 		return -EINVAL;
 	if (timeout_ns >= 0) {
-		ts.tv_sec = (time_t)(timeout_ns / 1000000000);
-		ts.tv_nsec = (long)(timeout_ns % 1000000000);
+		ns_to_timespec(timeout_ns, &ts);
 		tsp = &ts;
 	}
 	/* The background is never done: wait out the timeout, or a signal. */

@@ -24,8 +24,7 @@
 #include <linux/kctx.h>
 
 #include "kctx.h"
-
-#define KCTX_EXPORT __attribute__((visibility("default")))
+#include "lib.h"
 
 static __thread int bound_fd = -1;
 static pthread_key_t bound_key;
@@ -85,8 +84,9 @@ static int catch_signal(int sig)
 
 KCTX_EXPORT int kctx_bind_thread(kctx_t *ctx, int sig)
 {
-	int saved = errno, fd = kctx_fd(ctx), r;
+	ERRNO_GUARD;
 	struct kctx_attach a = { .size = sizeof(a), .flags = KCTX_ATTACH_SIGNAL };
+	int fd = kctx_fd(ctx), r;
 
 	if (fd < 0)
 		return fd;
@@ -101,33 +101,28 @@ KCTX_EXPORT int kctx_bind_thread(kctx_t *ctx, int sig)
 		return -bound_key_err;
 	r = catch_signal(sig);
 	if (r)
-		goto out;
+		return r;
 	a.signal = (uint32_t)sig;
-	r = ioctl(fd, KCTX_IOC_ATTACH, &a);
-	if (r < 0) {
-		r = -errno;
-		goto out;
-	}
-	bound_fd = r;
-	r = -pthread_setspecific(bound_key, (void *)(intptr_t)(bound_fd + 1));
+	fd = ioctl(fd, KCTX_IOC_ATTACH, &a);
+	if (fd < 0)
+		return -errno;
+	r = pthread_setspecific(bound_key, (void *)(intptr_t)(fd + 1));
 	if (r) {
-		unbind_fd(bound_fd);
-		bound_fd = -1;
+		unbind_fd(fd);
+		return -r;
 	}
-out:
-	errno = saved;
-	return r;
+	bound_fd = fd;
+	return 0;
 }
 
 KCTX_EXPORT int kctx_unbind_thread(void)
 {
-	int saved = errno;
+	ERRNO_GUARD;
 
 	if (bound_fd < 0)
 		return 0;
 	pthread_setspecific(bound_key, NULL);
 	unbind_fd(bound_fd);
 	bound_fd = -1;
-	errno = saved;
 	return 0;
 }
