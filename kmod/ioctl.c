@@ -308,9 +308,10 @@ static int kctx_cmd_attach(struct kctx_ucmd *ucmd)
 
 	if (a->flags & ~KCTX_ATTACH_SIGNAL || a->__reserved)
 		return -EINVAL;
-	if (a->flags & KCTX_ATTACH_SIGNAL ?
-	    !a->signal || !valid_signal(a->signal) || sig_kernel_only(a->signal) :
-	    a->signal)
+	/* A signal with KCTX_ATTACH_SIGNAL, and none without. */
+	if (!(a->flags & KCTX_ATTACH_SIGNAL) != !a->signal)
+		return -EINVAL;
+	if (a->signal && (!valid_signal(a->signal) || sig_kernel_only(a->signal)))
 		return -EINVAL;
 	/* Close-on-exec always: exec ends the worker (worker.c). */
 	fd = get_unused_fd_flags(O_CLOEXEC);
